@@ -1,0 +1,86 @@
+"""The one typed settings object. Only this module knows environment variable names
+(prefix ``FIELDLINE_``); everything else receives a ``Settings`` built once at start-up."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-do-not-use-in-production-0123456789"
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIELDLINE_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # how browsers reach us; defaults to http://host:port
+
+    database_url: str = "sqlite+aiosqlite:///var/fieldline.db"
+    redis_url: str | None = None  # unset = embedded mode (in-process broker and timers)
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    jwt_issuer: str = "fieldline"
+    jwt_audience: str = "fieldline-api"
+    access_token_ttl_s: int = Field(default=900, ge=30, le=900)
+    refresh_token_ttl_s: int = Field(default=14 * 24 * 3600, ge=300)
+    login_failures_per_minute: int = Field(default=10, ge=1)
+
+    timezone: str = "Asia/Shanghai"
+    business_open: time = time(8, 30)
+    business_close: time = time(17, 0)
+    late_report_cutoff: time = time(16, 0)
+    holidays: list[date] = Field(default_factory=list)
+
+    allowed_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    demo_data: bool = True
+    simulator: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    fcm_credentials_file: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key.get_secret_value() == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError("FIELDLINE_SECRET_KEY must be set to a random value of 32+ characters")
+            if self.webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
+                raise ValueError("FIELDLINE_WEBHOOK_SECRET must be set in production")
+            if not self.allowed_origins:
+                raise ValueError("FIELDLINE_ALLOWED_ORIGINS must list the console's origins in production")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def origins(self) -> list[str]:
+        return self.allowed_origins or [self.base_url, f"http://localhost:{self.port}"]
+
+    @property
+    def scaled(self) -> bool:
+        return self.redis_url is not None

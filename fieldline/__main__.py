@@ -1,0 +1,5 @@
+import sys
+
+from fieldline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,38 @@
+"""Health, readiness, metrics, request ids and JSON errors of the composed app."""
+
+from starlette.testclient import TestClient
+
+from backend.settings import Settings
+from fieldline.app import create_app
+
+
+def test_health_ready_metrics(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json() == {"status": "alive"}
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+        metrics = client.get("/metrics")
+        assert metrics.status_code == 200
+        assert "fieldline_http_requests_total" in metrics.text
+
+
+def test_request_id_is_echoed_or_generated(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+        generated = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+        assert generated.headers["x-request-id"] != "bad id with spaces"
+        assert len(generated.headers["x-request-id"]) == 32
+
+
+def test_unknown_route_is_a_json_404(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/nope")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not-found"
+
+
+def test_oversize_body_refused_before_reading(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/healthz", content=b"x" * (settings.max_body_bytes + 1))
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "payload-too-large"

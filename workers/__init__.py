@@ -1,0 +1,2 @@
+"""Background work: outbox relay, timers, push delivery, reports (arq in scaled mode).
+Imports backend only."""
