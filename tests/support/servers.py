@@ -37,7 +37,7 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 def _pg_bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        raise RuntimeError("PostgreSQL is not installed: run `make test` (it installs the 'postgresql' package)")
+        raise RuntimeError("PostgreSQL is not installed: `make test` installs the 'postgresql' package")
     return Path(found[-1]).parent
 
 
