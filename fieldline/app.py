@@ -18,6 +18,7 @@ from starlette.routing import Route
 from backend.clock import Clock, SystemClock
 from backend.observability import Metrics
 from backend.persistence.db import create_engine, session_factory
+from backend.services.uow import UnitOfWorkFactory
 from backend.settings import Settings
 from backend.web.errors import EXCEPTION_HANDLERS
 from backend.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.uows = UnitOfWorkFactory(app.state.sessions, app.state.clock)
         log.info("fieldline started", extra={"mode": "scaled" if settings.scaled else "embedded"})
         try:
             yield

@@ -1,0 +1,1 @@
+"""Authentication and the principal model shared by every transport."""

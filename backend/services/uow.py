@@ -1,0 +1,73 @@
+"""The unit of work: one session, one transaction, the outbox and audit rows written with the
+change. The caller (a request, a job, a test) commits; after commit the relay is nudged."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.clock import Clock
+from backend.domain.actors import Principal
+from backend.events import Event
+from backend.observability import request_id_var
+from backend.persistence.tables import AuditLog, Outbox
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession, clock: Clock,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self.session = session
+        self.clock = clock
+        self._on_commit = on_commit
+        self.emitted: list[Event] = []
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def emit(self, event: Event) -> None:
+        """Write the event to the outbox in this transaction; it is handed on after commit."""
+        self.session.add(Outbox(
+            event_id=str(uuid.uuid4()), type=event.type, key=event.key,
+            payload=event.model_dump(mode="json"), created_at=self.now(),
+        ))
+        self.emitted.append(event)
+
+    def audit(self, actor: Principal, action: str, target_type: str = "", target_id: Any = "",
+              **details: Any) -> None:
+        self.session.add(AuditLog(
+            at=self.now(), actor_id=actor.user_id, actor_role=str(actor.role), action=action,
+            target_type=target_type, target_id=str(target_id), request_id=request_id_var.get(),
+            details=details,
+        ))
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._on_commit is not None and self.emitted:
+            self._on_commit()
+
+
+class UnitOfWorkFactory:
+    """Opens units of work on fresh sessions: ``async with uows() as uow: ...; await uow.commit()``.
+    Leaving the block without commit rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.on_commit = on_commit
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[UnitOfWork]:
+        async with self.sessions() as session:
+            uow = UnitOfWork(session, self.clock, self.on_commit)
+            try:
+                yield uow
+            finally:
+                if session.in_transaction():
+                    await session.rollback()
