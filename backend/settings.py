@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.domain.calendar import BusinessCalendar
+
 DEV_SECRET = "dev-only-secret-do-not-use-in-production-0123456789"
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
 
@@ -72,6 +74,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(tz=self.tz, opens=self.business_open, closes=self.business_close,
+                                late_cutoff=self.late_report_cutoff, holidays=frozenset(self.holidays))
 
     @property
     def base_url(self) -> str:

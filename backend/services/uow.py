@@ -14,16 +14,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.clock import Clock
 from backend.domain.actors import Principal
+from backend.domain.calendar import BusinessCalendar
 from backend.events import Event
 from backend.observability import request_id_var
 from backend.persistence.tables import AuditLog, Outbox
 
 
 class UnitOfWork:
-    def __init__(self, session: AsyncSession, clock: Clock,
-                 on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, on_commit: Callable[[], None] | None = None,
+                 calendar: BusinessCalendar | None = None) -> None:
         self.session = session
         self.clock = clock
+        self.calendar = calendar or BusinessCalendar()
         self._on_commit = on_commit
         self.emitted: list[Event] = []
 
@@ -57,15 +59,16 @@ class UnitOfWorkFactory:
     Leaving the block without commit rolls back."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 on_commit: Callable[[], None] | None = None) -> None:
+                 on_commit: Callable[[], None] | None = None, calendar: BusinessCalendar | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.on_commit = on_commit
+        self.calendar = calendar or BusinessCalendar()
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[UnitOfWork]:
         async with self.sessions() as session:
-            uow = UnitOfWork(session, self.clock, self.on_commit)
+            uow = UnitOfWork(session, self.clock, self.on_commit, self.calendar)
             try:
                 yield uow
             finally:

@@ -7,6 +7,7 @@ from backend.domain.work_orders.model import (
     DESK_KINDS,
     FIELD_KINDS,
     FINAL_STATES,
+    FOLLOW_UP_KINDS,
     OPEN_STATES,
     ComplaintLevel,
     Flag,
@@ -19,6 +20,6 @@ from backend.domain.work_orders.model import (
 )
 
 __all__ = [
-    "DESK_KINDS", "FIELD_KINDS", "FINAL_STATES", "OPEN_STATES", "ComplaintLevel", "Facts", "Flag",
+    "DESK_KINDS", "FIELD_KINDS", "FINAL_STATES", "FOLLOW_UP_KINDS", "OPEN_STATES", "ComplaintLevel", "Facts", "Flag",
     "HoldReason", "Kind", "State", "UrgeSource", "VoidReason", "WorkOrder", "decide", "evolve", "replay",
 ]

@@ -24,6 +24,8 @@ FIELD_KINDS = frozenset({Kind.REPAIR, Kind.INSTALLATION, Kind.COMMISSIONING, Kin
                          Kind.NEW_FAULT_MODE})
 DESK_KINDS = frozenset({Kind.CONSULTATION, Kind.COMPLAINT, Kind.SUGGESTION})
 FAULT_KINDS = frozenset({Kind.REPAIR, Kind.RESCUE, Kind.NEW_FAULT_MODE})
+# Every completed repair gets a follow-up call (100 %); installations are sampled (SLA rules).
+FOLLOW_UP_KINDS = FAULT_KINDS
 
 
 class ProactiveType(StrEnum):

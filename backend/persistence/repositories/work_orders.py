@@ -1,0 +1,148 @@
+"""Queries for work orders, their event log and the daily counters."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend import errors
+from backend.domain.actors import Principal
+from backend.domain.work_orders import FINAL_STATES, Kind, State, WorkOrder
+from backend.events import Event, parse_event
+from backend.persistence.tables import DailyCounter, Equipment, User
+from backend.persistence.tables import WorkOrder as Row
+from backend.persistence.tables import WorkOrderEvent as EventRow
+
+_DOMAIN_FIELDS = [f.name for f in dataclasses.fields(WorkOrder) if f.name != "extra"]
+_MUTABLE = [f for f in _DOMAIN_FIELDS if f not in ("id", "number", "kind")]
+
+
+def to_domain(row: Row) -> WorkOrder:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _DOMAIN_FIELDS}
+    values["kind"] = Kind(row.kind)
+    values["state"] = State(row.state)
+    values["flags"] = tuple(row.flags or ())
+    return WorkOrder(**values)
+
+
+def _column_values(order: WorkOrder) -> dict[str, Any]:
+    values = {name: getattr(order, name) for name in _MUTABLE}
+    values["state"] = str(order.state)
+    values["flags"] = list(order.flags)
+    return values
+
+
+async def get_row(session: AsyncSession, work_order_id: int) -> Row | None:
+    return await session.get(Row, work_order_id)
+
+
+async def get(session: AsyncSession, work_order_id: int) -> WorkOrder | None:
+    row = await session.get(Row, work_order_id, populate_existing=True)
+    return to_domain(row) if row else None
+
+
+async def insert(session: AsyncSession, order: WorkOrder, *, customer_id: int | None, site_id: int | None,
+                 zone: str | None, channel: str, created_by: int | None, now: datetime) -> int:
+    row = Row(**_column_values(order), number=order.number, kind=str(order.kind), customer_id=customer_id,
+              site_id=site_id, zone=zone, channel=channel, created_by=created_by, last_agent_id=created_by,
+              created_at=now)
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **extra: Any) -> None:
+    """Write the new projection only if nobody else changed the order meanwhile (optimistic lock)."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Row).where(Row.id == before.id, Row.version == before.version)
+        .values(**_column_values(after), **extra)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise errors.Conflict("concurrent-update", "the work order changed meanwhile; reload and retry",
+                              work_order_id=before.id)
+
+
+async def append_events(session: AsyncSession, order_id: int, first_seq: int, events: list[Event],
+                        actor: Principal, occurred_at: datetime, recorded_at: datetime) -> None:
+    for offset, event in enumerate(events):
+        session.add(EventRow(
+            event_id=str(uuid.uuid4()), work_order_id=order_id, seq=first_seq + offset, type=event.type,
+            actor_id=actor.user_id, actor_role=str(actor.role), occurred_at=occurred_at,
+            recorded_at=recorded_at, payload=event.model_dump(mode="json"),
+        ))
+    await session.flush()
+
+
+async def history(session: AsyncSession, order_id: int) -> list[EventRow]:
+    rows = await session.exec(select(EventRow).where(EventRow.work_order_id == order_id).order_by(EventRow.seq))
+    return list(rows.all())
+
+
+def parse_history(rows: list[EventRow]) -> list[tuple[Event, datetime]]:
+    return [(parse_event(r.payload), r.occurred_at) for r in rows]
+
+
+async def has_open_duplicate(session: AsyncSession, equipment_id: int | None, kind: str) -> bool:
+    if equipment_id is None:
+        return False
+    closed = [str(s) for s in (*FINAL_STATES, State.COMPLETED, State.APPROVED, State.VOIDED, State.FOLLOWED_UP)]
+    stmt = sa_select(func.count()).select_from(Row).where(
+        Row.equipment_id == equipment_id, Row.kind == kind, Row.state.not_in(closed))  # type: ignore[attr-defined]
+    return (await session.exec(stmt)).scalar_one() > 0  # type: ignore[call-overload]
+
+
+async def next_counter(session: AsyncSession, name: str, day: str) -> int:
+    """Atomically increments and returns a per-day counter (safe under concurrent creation)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(DailyCounter).values(name=name, day=day, value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name", "day"], set_={"value": DailyCounter.value + 1}
+    ).returning(DailyCounter.value)
+    return (await session.exec(stmt)).scalar_one()  # type: ignore[call-overload]
+
+
+async def equipment(session: AsyncSession, equipment_id: int | None) -> Equipment | None:
+    return await session.get(Equipment, equipment_id) if equipment_id is not None else None
+
+
+async def user(session: AsyncSession, user_id: int | None) -> User | None:
+    return await session.get(User, user_id) if user_id is not None else None
+
+
+async def list_rows(session: AsyncSession, *, states: list[str] | None = None, kinds: list[str] | None = None,
+                    region_id: int | None = None, engineer_id: int | None = None, provider_id: int | None = None,
+                    offered_to_provider: int | None = None, customer_id: int | None = None,
+                    limit: int = 50, offset: int = 0) -> tuple[list[Row], int]:
+    stmt = select(Row)
+    if states:
+        stmt = stmt.where(Row.state.in_(states))  # type: ignore[attr-defined]
+    if kinds:
+        stmt = stmt.where(Row.kind.in_(kinds))  # type: ignore[attr-defined]
+    if region_id is not None:
+        stmt = stmt.where(Row.region_id == region_id)
+    if customer_id is not None:
+        stmt = stmt.where(Row.customer_id == customer_id)
+    if provider_id is not None:
+        stmt = stmt.where(Row.provider_id == provider_id)
+    if engineer_id is not None:
+        mine = Row.engineer_id == engineer_id
+        if offered_to_provider is not None:
+            offered = (Row.engineer_id.is_(None) & (Row.provider_id == offered_to_provider)  # type: ignore[union-attr]
+                       & (Row.state == str(State.DISPATCHED)))
+            mine = or_(mine, offered)
+        stmt = stmt.where(mine)
+    rows = list((await session.exec(stmt.order_by(Row.id.desc()).limit(limit).offset(offset))).all())  # type: ignore[union-attr]
+    total = (await session.exec(sa_select(func.count()).select_from(stmt.subquery()))).scalar_one()  # type: ignore[call-overload]
+    return rows, total

@@ -1,0 +1,146 @@
+"""Work-order use cases: create, act (every lifecycle command), read. Each call loads through the
+repository, asks the domain, saves with an optimistic lock, appends the event log, the outbox and
+the audit trail, all in the caller's unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from backend import errors
+from backend import events as ev
+from backend.domain.actors import Principal, Role
+from backend.domain.work_orders import FOLLOW_UP_KINDS, Facts, WorkOrder, decide, evolve
+from backend.domain.work_orders import commands as c
+from backend.domain.work_orders.access import can_see
+from backend.domain.work_orders.creation import CreationFacts, NewWorkOrder, plan_creation, validate_new
+from backend.domain.work_orders.model import Kind
+from backend.persistence.repositories import work_orders as repo
+from backend.persistence.tables import Customer, Provider, Site
+from backend.services.uow import UnitOfWork
+
+
+async def create_work_order(uow: UnitOfWork, actor: Principal, spec: NewWorkOrder) -> WorkOrder:
+    """Create a work order or desk item, with its flags, number and (complaints) register number."""
+    kind = validate_new(spec, actor)
+    session, now, calendar = uow.session, uow.now(), uow.calendar
+    site = await session.get(Site, spec.site_id) if spec.site_id is not None else None
+    if spec.site_id is not None and site is None:
+        raise errors.ValidationFailed("site-unknown", f"no site {spec.site_id}")
+    if spec.customer_id is not None and await session.get(Customer, spec.customer_id) is None:
+        raise errors.ValidationFailed("customer-unknown", f"no customer {spec.customer_id}")
+    if site is not None and site.customer_id != spec.customer_id:
+        raise errors.ValidationFailed("site-not-customers", "the site belongs to another customer")
+    equipment = await repo.equipment(session, spec.equipment_id)
+    if spec.equipment_id is not None and (equipment is None or equipment.customer_id != spec.customer_id):
+        raise errors.ValidationFailed("equipment-unknown", "no such equipment for this customer")
+    spec = replace(spec, region_id=spec.region_id or (site.region_id if site else None),
+                   zone=spec.zone or (site.zone if site else None))
+    facts = CreationFacts(
+        warranty_end=equipment.warranty_end if equipment else None,
+        has_open_duplicate=await repo.has_open_duplicate(session, spec.equipment_id, kind),
+    )
+    day = calendar.local(now).strftime("%Y%m%d")
+    number = f"WO{day}{await repo.next_counter(session, 'work_order', day):04d}"
+    register = None
+    if kind is Kind.COMPLAINT:
+        register = f"{day}-{await repo.next_counter(session, 'complaint', day):03d}"
+    event = plan_creation(spec, actor, now, calendar, facts, work_order_id=0, number=number,
+                          register_number=register)
+    draft = evolve(None, event, now)
+    order_id = await repo.insert(session, draft, customer_id=spec.customer_id, site_id=spec.site_id,
+                                 zone=spec.zone, channel=spec.channel, created_by=actor.user_id, now=now)
+    event = event.model_copy(update={"work_order_id": order_id})
+    await repo.append_events(session, order_id, 1, [event], actor, now, now)
+    uow.emit(event)
+    uow.audit(actor, "work_order.created", "work_order", order_id, number=number, kind=kind,
+              flags=event.flags, register_number=register)
+    return replace(draft, id=order_id)
+
+
+async def get_visible(uow: UnitOfWork, actor: Principal, work_order_id: int) -> WorkOrder:
+    """The order if this principal may see it; otherwise 404 (never reveal that it exists)."""
+    order = await repo.get(uow.session, work_order_id)
+    if order is None or not can_see(order, actor):
+        raise errors.NotFound("work-order-not-found", f"no work order {work_order_id}")
+    return order
+
+
+async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.Command, *,
+              occurred_at: datetime | None = None, expected_version: int | None = None) -> WorkOrder:
+    """Run one lifecycle command. ``occurred_at`` is the phone's time for field actions."""
+    session, now = uow.session, uow.now()
+    order = await get_visible(uow, actor, work_order_id)
+    if expected_version is not None and expected_version != order.version:
+        raise errors.PreconditionFailed("version-mismatch", "the work order changed since you read it",
+                                        current_version=order.version)
+    facts = await _facts(uow, actor, order, command)
+    at = occurred_at or now
+    events = decide(order, command, actor, at, facts)
+    if not events:
+        return order
+    after = order
+    for event in events:
+        after = evolve(after, event, at)
+    extra = {"last_agent_id": actor.user_id} if actor.role is Role.AGENT else {}
+    await repo.save(session, order, after, **extra)
+    await repo.append_events(session, order.id, order.version + 1, events, actor, at, now)
+    for event in events:
+        uow.emit(event)
+    uow.audit(actor, f"work_order.{events[0].type}", "work_order", order.id, version=after.version,
+              **({"occurred_at": occurred_at.isoformat()} if occurred_at else {}))
+    return await _after_effects(uow, actor, after, events)
+
+
+async def _facts(uow: UnitOfWork, actor: Principal, order: WorkOrder, command: c.Command) -> Facts:
+    session = uow.session
+    hours = None
+    if isinstance(command, c.Complete):
+        equipment = await repo.equipment(session, order.equipment_id)
+        hours = equipment.running_hours if equipment else None
+    if isinstance(command, c.Dispatch):
+        await _check_dispatch_target(uow, command)
+    return Facts(equipment_running_hours=hours, engineer_provider_id=actor.provider_id,
+                 follow_up_required=order.kind in FOLLOW_UP_KINDS)
+
+
+async def _check_dispatch_target(uow: UnitOfWork, command: c.Dispatch) -> None:
+    if command.engineer_id is not None:
+        engineer = await repo.user(uow.session, command.engineer_id)
+        if engineer is None or engineer.role != Role.ENGINEER or not engineer.active:
+            raise errors.ValidationFailed("engineer-unknown", f"no active engineer {command.engineer_id}")
+    if command.provider_id is not None and await uow.session.get(Provider, command.provider_id) is None:
+        raise errors.ValidationFailed("provider-unknown", f"no provider {command.provider_id}")
+
+
+async def _after_effects(uow: UnitOfWork, actor: Principal, order: WorkOrder,
+                         events: list[ev.Event]) -> WorkOrder:
+    for event in events:
+        if isinstance(event, ev.WorkOrderCompleted):
+            equipment = await repo.equipment(uow.session, order.equipment_id)
+            if equipment is not None:
+                equipment.running_hours = float(event.report["running_hours"])
+                uow.session.add(equipment)
+        if isinstance(event, ev.FollowUpRecorded) and event.reachable and event.resolved is False:
+            order = await _open_second_dispatch(uow, actor, order, event.note)
+    return order
+
+
+async def _open_second_dispatch(uow: UnitOfWork, actor: Principal, parent: WorkOrder, note: str) -> WorkOrder:
+    """Unresolved after follow-up: a new order linked to the first (二次派工)."""
+    row = await repo.get_row(uow.session, parent.id)
+    assert row is not None
+    spec = NewWorkOrder(
+        kind=parent.kind, subtype=parent.subtype, channel="internal", customer_id=row.customer_id,
+        site_id=row.site_id, equipment_id=parent.equipment_id, region_id=parent.region_id, zone=row.zone,
+        contact_name=parent.contact_name, contact_phone=parent.contact_phone, parent_id=parent.id,
+        description=f"Second dispatch of {parent.number}: {note or parent.description}",
+    )
+    child = await create_work_order(uow, actor, spec)
+    opened = ev.SecondDispatchOpened(work_order_id=parent.id, child_id=child.id, child_number=child.number)
+    now = uow.now()
+    after = evolve(parent, opened, now)
+    await repo.save(uow.session, parent, after)
+    await repo.append_events(uow.session, parent.id, parent.version + 1, [opened], actor, now, now)
+    uow.emit(opened)
+    return after
