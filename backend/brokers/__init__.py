@@ -1,0 +1,1 @@
+"""Broker implementations behind ``backend.ports.Broker``: in-process (embedded) and Redis (scaled)."""
