@@ -13,15 +13,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from backend.clock import Clock, SystemClock
 from backend.observability import Metrics
-from backend.persistence.db import create_engine, session_factory
-from backend.services.uow import UnitOfWorkFactory
 from backend.settings import Settings
+from backend.web import auth
 from backend.web.errors import EXCEPTION_HANDLERS
 from backend.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from fieldline.runtime import open_runtime
 
 log = logging.getLogger("fieldline")
 
@@ -38,6 +38,13 @@ async def readyz(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports, it does not raise
         checks["database"] = f"unavailable: {type(exc).__name__}"
+    redis = request.app.state.runtime.redis
+    if redis is not None:
+        try:
+            await redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
                         status_code=200 if ready else 503)
@@ -52,22 +59,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.sessions = session_factory(engine)
-        app.state.uows = UnitOfWorkFactory(app.state.sessions, app.state.clock)
-        log.info("fieldline started", extra={"mode": "scaled" if settings.scaled else "embedded"})
-        try:
+        async with open_runtime(settings, app.state.clock) as runtime:
+            app.state.runtime = runtime
+            app.state.engine = runtime.engine
+            app.state.sessions = runtime.sessions
+            app.state.uows = runtime.uows
+            app.state.broker = runtime.broker
+            log.info("fieldline started", extra={"mode": "scaled" if settings.scaled else "embedded"})
             yield
-        finally:
-            await engine.dispose()
-            log.info("fieldline stopped")
+        log.info("fieldline stopped")
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            Mount("/api/auth", routes=auth.routes),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),

@@ -64,7 +64,8 @@ async def test_full_field_lifecycle_projection_equals_event_log(ctx) -> None:
     history = await repo.history(uow.session, order.id)
     assert [h.seq for h in history] == list(range(1, 13))
     assert replay(repo.parse_history(history)) == stored
-    outbox = (await uow.session.exec(select(Outbox).where(Outbox.key == f"work_order:{order.id}"))).all()
+    outbox = (await uow.session.exec(
+        select(Outbox).where(Outbox.key == f"work_order:{order.id}").order_by(Outbox.id))).all()
     assert [o.type for o in outbox] == [h.type for h in history]
     audits = (await uow.session.exec(select(AuditLog).where(AuditLog.target_id == str(order.id)))).all()
     assert len(audits) == 12
