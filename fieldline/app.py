@@ -22,6 +22,7 @@ from backend.web import auth
 from backend.web.errors import EXCEPTION_HANDLERS
 from backend.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from fieldline.runtime import open_runtime
+from supervisor_ui import console_api
 
 log = logging.getLogger("fieldline")
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Mount("/api/auth", routes=auth.routes),
+            Mount("/api/console/v1", routes=console_api.routes),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),
