@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -13,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from backend.clock import Clock, SystemClock
 from backend.observability import Metrics
@@ -21,7 +22,7 @@ from backend.settings import Settings
 from backend.web import auth
 from backend.web.errors import EXCEPTION_HANDLERS
 from backend.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from fieldline.runtime import open_runtime
+from fieldline.runtime import Runtime, open_runtime
 from supervisor_ui import console_api
 
 log = logging.getLogger("fieldline")
@@ -55,17 +56,35 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+# Background services of the features (hub, timers, simulator...), one entry each. Each is called
+# as ``service(app, runtime)`` and returns an async context manager; it reads its own settings.
+ServiceFactory = Callable[[Starlette, Runtime], contextlib.AbstractAsyncContextManager[Any]]
+SERVICES: tuple[ServiceFactory, ...] = ()
+
+
+def feature_routes() -> list[BaseRoute]:
+    """Every feature's routes, one line each."""
+    return [
+        Mount("/api/auth", routes=auth.routes),
+        Mount("/api/console/v1", routes=console_api.routes),
+    ]
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_runtime(settings, app.state.clock) as runtime:
+        async with open_runtime(settings, app.state.clock) as runtime, contextlib.AsyncExitStack() as stack:
             app.state.runtime = runtime
             app.state.engine = runtime.engine
             app.state.sessions = runtime.sessions
             app.state.uows = runtime.uows
             app.state.broker = runtime.broker
+            # Feature services started with the app and stopped (in reverse order) with it:
+            # each is an async context manager taking (app, runtime). One line per feature.
+            for service in SERVICES:
+                await stack.enter_async_context(service(app, runtime))
             log.info("fieldline started", extra={"mode": "scaled" if settings.scaled else "embedded"})
             yield
         log.info("fieldline stopped")
@@ -75,8 +94,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
-            Mount("/api/auth", routes=auth.routes),
-            Mount("/api/console/v1", routes=console_api.routes),
+            *feature_routes(),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),

@@ -18,7 +18,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     def _run(connection: Any) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import backend.persistence.tables  # noqa: F401  (registers the tables on the metadata)
+import backend.persistence.schema  # noqa: F401  (registers every table on the metadata)
 
 target_metadata = SQLModel.metadata
 

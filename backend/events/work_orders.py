@@ -1,31 +1,13 @@
-"""Every event that leaves a service, declared once: typed, past tense, no undeclared fields.
-The outbox stores them as JSON; the hub and the workers read them back through ``parse_event``."""
+"""Work-order events: the field and desk lifecycles."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field
 
-
-class Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: str
-
-    @property
-    def key(self) -> str:
-        """Ordering key: events with the same key are handed on in the order they were written."""
-        return "global"
-
-
-class WorkOrderEvent(Event):
-    work_order_id: int
-
-    @property
-    def key(self) -> str:
-        return f"work_order:{self.work_order_id}"
-
+from backend.events.base import WorkOrderEvent
 
 # --- the field and desk lifecycle -------------------------------------------------------------
 
@@ -163,24 +145,3 @@ class DeskItemCalledBack(WorkOrderEvent):
     reachable: bool = True
     satisfaction: int | None = None
     note: str = ""
-
-
-WorkOrderEventUnion = Annotated[
-    WorkOrderCreated | WorkOrderEdited | WorkOrderDispatched | WorkOrderAcknowledged | WorkOrderDeclined
-    | CustomerContacted | EngineerDeparted | EngineerArrived | WorkOrderHeld | WorkOrderResumed
-    | WorkOrderCompleted | WorkOrderApproved | WorkOrderVoided | FollowUpRecorded | SecondDispatchOpened
-    | WorkOrderClosed | WorkOrderCancelled | WorkOrderUrged | DeskItemForwarded | DeskItemAnswered
-    | DeskItemCalledBack,
-    Field(discriminator="type"),
-]
-
-AnyEvent = WorkOrderEventUnion
-_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)
-
-
-def parse_event(data: dict[str, Any]) -> Event:
-    return _adapter.validate_python(data)
-
-
-def event_types() -> list[str]:
-    return [cls.model_fields["type"].default for cls in WorkOrderEventUnion.__origin__.__args__]  # type: ignore[attr-defined]
