@@ -17,6 +17,7 @@ from backend.domain.work_orders.creation import CreationFacts, NewWorkOrder, pla
 from backend.domain.work_orders.model import Kind
 from backend.persistence.repositories import work_orders as repo
 from backend.persistence.tables import Customer, Provider, Site
+from backend.services.reactions import react
 from backend.services.uow import UnitOfWork
 
 
@@ -55,7 +56,9 @@ async def create_work_order(uow: UnitOfWork, actor: Principal, spec: NewWorkOrde
     uow.emit(event)
     uow.audit(actor, "work_order.created", "work_order", order_id, number=number, kind=kind,
               flags=event.flags, register_number=register)
-    return replace(draft, id=order_id)
+    created = replace(draft, id=order_id)
+    await react(uow, actor, created, [event])
+    return created
 
 
 async def get_visible(uow: UnitOfWork, actor: Principal, work_order_id: int) -> WorkOrder:
@@ -89,6 +92,7 @@ async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.
         uow.emit(event)
     uow.audit(actor, f"work_order.{events[0].type}", "work_order", order.id, version=after.version,
               **({"occurred_at": occurred_at.isoformat()} if occurred_at else {}))
+    await react(uow, actor, after, events)
     return await _after_effects(uow, actor, after, events)
 
 
@@ -143,4 +147,5 @@ async def _open_second_dispatch(uow: UnitOfWork, actor: Principal, parent: WorkO
     await repo.save(uow.session, parent, after)
     await repo.append_events(uow.session, parent.id, parent.version + 1, [opened], actor, now, now)
     uow.emit(opened)
+    await react(uow, actor, after, [opened])
     return after
