@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints its figures and compares with a peer in the same run."""
