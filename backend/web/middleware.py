@@ -53,7 +53,7 @@ class RequestContextMiddleware:
                 self.metrics.http_requests.labels(scope["method"], route, str(status["code"])).inc()
                 self.metrics.http_latency.labels(scope["method"], route).observe(elapsed)
             access_log.info(
-                "request",
+                "%s %s %s %.1fms", scope.get("method", "WS"), scope["path"], status["code"], elapsed * 1000,
                 extra={
                     "method": scope.get("method", "WS"),
                     "path": scope["path"],
