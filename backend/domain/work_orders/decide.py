@@ -3,6 +3,7 @@ or raises a DomainError with a stable code. Pure: no I/O; facts the rules need a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,9 @@ from backend.domain.work_orders.model import (
     LOCKED_STATES,
     OPEN_STATES,
     REPORT_FIELDS,
+    ComplaintLevel,
     HoldReason,
+    Kind,
     State,
     UrgeSource,
     VoidReason,
@@ -133,7 +136,8 @@ def _validate_report(order: WorkOrder, report: dict[str, Any], facts: Facts) -> 
     if completion < arrival:
         raise errors.ValidationFailed("report-times-inconsistent", "completion is before arrival")
     hours = report["running_hours"]
-    if not isinstance(hours, int | float) or hours < 0:
+    # bool is an int and NaN compares false with everything: neither is a meter reading.
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours) or hours < 0:
         raise errors.ValidationFailed("running-hours-invalid", "running hours must be a number >= 0")
     if facts.equipment_running_hours is not None and hours < facts.equipment_running_hours:
         raise errors.ValidationFailed(
@@ -227,8 +231,24 @@ def _edit(o: WorkOrder, cmd: c.Edit, actor: Principal, now: datetime, f: Facts) 
     changes = {k: v for k, v in cmd.changes.items() if getattr(o, k) != v}
     if not changes:
         return []
+    _validate_edit(o, changes)
     return [ev.WorkOrderEdited(work_order_id=o.id, changes={
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()})]
+
+
+def _validate_edit(o: WorkOrder, changes: dict[str, Any]) -> None:
+    """An edit may not produce what creation refuses, nor a value the projection cannot read back."""
+    if "description" in changes and _missing(changes["description"]):
+        raise errors.ValidationFailed("description-required", "describe the fault or the request")
+    if "appointment_at" in changes and not (
+            changes["appointment_at"] is None or isinstance(changes["appointment_at"], datetime)):
+        raise errors.ValidationFailed("appointment-invalid", "the appointment must be a timestamp")
+    if o.kind is not Kind.COMPLAINT:
+        if changes.get("complaint_level") is not None or changes.get("special_incident"):
+            raise errors.ValidationFailed("complaint-fields-misplaced", "complaint level is for complaints only")
+    elif "complaint_level" in changes and changes["complaint_level"] not in {lv.value for lv in ComplaintLevel}:
+        raise errors.ValidationFailed("complaint-level-invalid", "a complaint needs a level",
+                                      allowed=[lv.value for lv in ComplaintLevel])
 
 
 def _forward(o: WorkOrder, cmd: c.Forward, actor: Principal, now: datetime, f: Facts) -> list[ev.Event]:
