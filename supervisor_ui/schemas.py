@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from backend.web.requests import StrictModel
+
+# Strict: in lax mode JSON ``true`` is the integer 1 (a dispatch to user 1) and "7" is 7.
+Id = Annotated[int, Field(gt=0, strict=True)]
+Satisfaction = Annotated[int, Field(ge=1, le=5, strict=True)]
 
 KindName = Literal["repair", "installation", "commissioning", "proactive", "rescue", "new_fault_mode",
                    "consultation", "complaint", "suggestion"]
@@ -17,9 +21,9 @@ class CreateWorkOrderIn(StrictModel):
     description: str = Field(min_length=1, max_length=4000)
     channel: Literal["phone", "email", "sms", "fax", "web"] = "phone"
     subtype: Literal["pre_acceptance", "start_up", "periodic_inspection"] | None = None
-    customer_id: int | None = Field(default=None, gt=0)
-    site_id: int | None = Field(default=None, gt=0)
-    equipment_id: int | None = Field(default=None, gt=0)
+    customer_id: Id | None = None
+    site_id: Id | None = None
+    equipment_id: Id | None = None
     contact_name: str = Field(default="", max_length=100)
     contact_phone: str = Field(default="", max_length=32)
     complaint_level: Literal["general", "medium", "strong", "irrational"] | None = None
@@ -28,8 +32,8 @@ class CreateWorkOrderIn(StrictModel):
 
 
 class DispatchIn(StrictModel):
-    engineer_id: int | None = Field(default=None, gt=0)
-    provider_id: int | None = Field(default=None, gt=0)
+    engineer_id: Id | None = None
+    provider_id: Id | None = None
 
 
 class UrgeIn(StrictModel):
@@ -52,18 +56,28 @@ class VoidIn(StrictModel):
 
 class FollowUpIn(StrictModel):
     reachable: bool
-    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    satisfaction: Satisfaction | None = None
     resolved: bool | None = None
     note: str = Field(default="", max_length=500)
 
 
 class EditIn(StrictModel):
+    """Only the fields sent change (``exclude_unset``); None here means "not sent"."""
+
     description: str | None = Field(default=None, min_length=1, max_length=4000)
     contact_name: str | None = Field(default=None, max_length=100)
     contact_phone: str | None = Field(default=None, max_length=32)
-    appointment_at: AwareDatetime | None = None
+    appointment_at: AwareDatetime | None = None  # null clears the appointment
     complaint_level: Literal["general", "medium", "strong", "irrational"] | None = None
     special_incident: bool | None = None
+
+    @field_validator("description", "contact_name", "contact_phone", "special_incident", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # These columns are NOT NULL: an explicit null would reach the UPDATE and fail there (500).
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class ForwardIn(StrictModel):
@@ -77,7 +91,7 @@ class AnswerIn(StrictModel):
 
 class CallBackIn(StrictModel):
     reachable: bool = True
-    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    satisfaction: Satisfaction | None = None
     note: str = Field(default="", max_length=500)
 
 
