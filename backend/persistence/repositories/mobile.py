@@ -1,0 +1,70 @@
+"""Queries of the mobile API: the action log, signatures, photos, and the customer, site and
+equipment a phone shows with an order. Writes stay in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.persistence.tables import Customer, Equipment, Site
+from backend.persistence.tables import WorkOrder as Row
+from backend.persistence.tables_mobile import MobileAction, WorkOrderPhoto, WorkOrderSignature
+
+
+async def add_action(session: AsyncSession, action: MobileAction) -> None:
+    session.add(action)
+    await session.flush()
+
+
+async def actions(session: AsyncSession, work_order_id: int) -> list[MobileAction]:
+    rows = await session.exec(select(MobileAction).where(MobileAction.work_order_id == work_order_id)
+                              .order_by(MobileAction.id))  # type: ignore[arg-type]
+    return list(rows.all())
+
+
+async def site_of(session: AsyncSession, work_order_id: int) -> Site | None:
+    row = await session.get(Row, work_order_id)
+    return await session.get(Site, row.site_id) if row is not None and row.site_id is not None else None
+
+
+async def context(session: AsyncSession, row: Row) -> tuple[Customer | None, Site | None, Equipment | None]:
+    customer = await session.get(Customer, row.customer_id) if row.customer_id is not None else None
+    site = await session.get(Site, row.site_id) if row.site_id is not None else None
+    equipment = await session.get(Equipment, row.equipment_id) if row.equipment_id is not None else None
+    return customer, site, equipment
+
+
+async def signature(session: AsyncSession, work_order_id: int) -> WorkOrderSignature | None:
+    found = await session.exec(select(WorkOrderSignature).where(WorkOrderSignature.work_order_id == work_order_id)
+                               .execution_options(populate_existing=True))
+    return found.first()
+
+
+async def add_signature(session: AsyncSession, signature: WorkOrderSignature) -> WorkOrderSignature:
+    session.add(signature)
+    await session.flush()
+    return signature
+
+
+async def photos(session: AsyncSession, work_order_id: int) -> list[WorkOrderPhoto]:
+    rows = await session.exec(select(WorkOrderPhoto).where(WorkOrderPhoto.work_order_id == work_order_id)
+                              .order_by(WorkOrderPhoto.id))  # type: ignore[arg-type]
+    return list(rows.all())
+
+
+async def photo(session: AsyncSession, work_order_id: int, photo_id: int) -> WorkOrderPhoto | None:
+    found = await session.get(WorkOrderPhoto, photo_id)
+    return found if found is not None and found.work_order_id == work_order_id else None
+
+
+async def photo_count(session: AsyncSession, work_order_id: int) -> int:
+    stmt = sa_select(func.count()).select_from(WorkOrderPhoto).where(WorkOrderPhoto.work_order_id == work_order_id)
+    return (await session.exec(stmt)).scalar_one()  # type: ignore[call-overload]
+
+
+async def add_photo(session: AsyncSession, photo: WorkOrderPhoto) -> WorkOrderPhoto:
+    session.add(photo)
+    await session.flush()
+    return photo
