@@ -1,0 +1,167 @@
+"""Queries for the service rules: policy overrides, deadline rows (upsert, guarded state changes,
+what is due), breaches (at most one per order and rule) and escalations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.domain.sla.planner import Open
+from backend.domain.sla.policy import PolicyEntry
+from backend.persistence.tables_sla import SlaBreach, SlaDeadline, SlaEscalation, SlaPolicy
+
+D = SlaDeadline
+OPEN = "open"
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+# --- policies ----------------------------------------------------------------------------------
+
+async def policy_entries(session: AsyncSession) -> list[PolicyEntry]:
+    rows = (await session.exec(select(SlaPolicy).order_by(SlaPolicy.id))).all()
+    return [PolicyEntry(rule=r.rule, kind=r.kind, zone=r.zone, seconds=r.seconds, warn_seconds=r.warn_seconds,
+                        basis=r.basis, enabled=r.enabled, percent=r.percent) for r in rows]
+
+
+async def put_policy(session: AsyncSession, entry: PolicyEntry, now: datetime, by: int | None) -> None:
+    values = {"seconds": entry.seconds, "warn_seconds": entry.warn_seconds, "basis": entry.basis,
+              "enabled": entry.enabled, "percent": entry.percent, "updated_at": now, "updated_by": by}
+    stmt = _insert(session)(SlaPolicy).values(rule=entry.rule, kind=entry.kind, zone=entry.zone, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["rule", "kind", "zone"], set_=values)
+    await session.exec(stmt)
+
+
+async def delete_policy(session: AsyncSession, rule: str, kind: str, zone: str) -> bool:
+    result = await session.exec(delete(SlaPolicy).where(  # type: ignore[call-overload]
+        SlaPolicy.rule == rule, SlaPolicy.kind == kind, SlaPolicy.zone == zone))
+    return bool(result.rowcount)
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+async def deadlines_of(session: AsyncSession, work_order_id: int) -> list[SlaDeadline]:
+    stmt = select(D).where(D.work_order_id == work_order_id).execution_options(populate_existing=True)
+    return list((await session.exec(stmt)).all())
+
+
+async def get(session: AsyncSession, deadline_id: int) -> SlaDeadline | None:
+    return await session.get(D, deadline_id, populate_existing=True)
+
+
+async def upsert_deadline(session: AsyncSession, work_order_id: int, change: Open, now: datetime) -> None:
+    """Open the (order, rule) deadline, or restart it; a breached one stays breached (at most once)."""
+    values = {"state": OPEN, "basis": str(change.basis), "starts_at": change.starts_at, "due_at": change.due_at,
+              "warn_at": change.warn_at, "opened_at": now, "closed_at": None, "warned_at": None,
+              "enqueued_at": None}
+    table = D.__table__  # type: ignore[attr-defined]
+    stmt = _insert(session)(D).values(work_order_id=work_order_id, rule=str(change.rule), **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["work_order_id", "rule"], set_=values,
+                                      where=table.c.state != "breached")
+    await session.exec(stmt)
+
+
+async def transition(session: AsyncSession, deadline_id: int, to: str, at: datetime, *,
+                     due_by: datetime | None = None) -> bool:
+    """Move an open deadline to ``to``; False if it was no longer open (or not yet due by ``due_by``).
+    On PostgreSQL the UPDATE waits for a concurrent firing and re-checks: exactly one of them wins."""
+    stmt = update(D).where(D.id == deadline_id, D.state == OPEN)  # type: ignore[arg-type]
+    if due_by is not None:
+        stmt = stmt.where(D.due_at <= due_by)  # type: ignore[arg-type]
+    result = await session.exec(stmt.values(state=to, closed_at=at))  # type: ignore[call-overload]
+    return result.rowcount == 1
+
+
+async def extend(session: AsyncSession, deadline_id: int, due_at: datetime, warn_at: datetime) -> None:
+    await session.exec(update(D).where(D.id == deadline_id, D.state == OPEN).values(  # type: ignore[call-overload, arg-type]
+        due_at=due_at, warn_at=warn_at, warned_at=None, enqueued_at=None))
+
+
+async def due_ids(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    stmt = (sa_select(D.id).where(D.state == OPEN, D.due_at <= now)  # type: ignore[arg-type]
+            .order_by(D.due_at).limit(limit))
+    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+
+
+async def warn_ids(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    stmt = (sa_select(D.id).where(D.state == OPEN, D.warn_at <= now, D.warned_at.is_(None),  # type: ignore[arg-type, union-attr]
+                                  D.due_at > now).order_by(D.warn_at).limit(limit))
+    return list((await session.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+
+
+async def mark_warned(session: AsyncSession, deadline_id: int, at: datetime) -> bool:
+    result = await session.exec(update(D).where(  # type: ignore[call-overload]
+        D.id == deadline_id, D.state == OPEN, D.warned_at.is_(None)).values(warned_at=at))  # type: ignore[arg-type, union-attr]
+    return result.rowcount == 1
+
+
+async def next_instant(session: AsyncSession) -> datetime | None:
+    """The earliest pending due or warning time (for the embedded loop's wake-up)."""
+    due = (await session.exec(sa_select(func.min(D.due_at)).where(D.state == OPEN))).scalar_one()  # type: ignore[call-overload, arg-type]
+    warn = (await session.exec(sa_select(func.min(D.warn_at)).where(  # type: ignore[call-overload]
+        D.state == OPEN, D.warned_at.is_(None)))).scalar_one()  # type: ignore[arg-type, union-attr]
+    candidates = [t for t in (due, warn) if t is not None]
+    return min(candidates) if candidates else None
+
+
+async def to_enqueue(session: AsyncSession, until: datetime, *, only_new: bool,
+                     limit: int) -> list[tuple[int, datetime, datetime, bool]]:
+    """(id, due_at, warn_at, warned) of open deadlines due by ``until``; ``only_new``: not yet enqueued."""
+    stmt = sa_select(D.id, D.due_at, D.warn_at, D.warned_at.is_not(None)).where(  # type: ignore[union-attr]
+        D.state == OPEN, D.due_at <= until)  # type: ignore[arg-type]
+    if only_new:
+        stmt = stmt.where(D.enqueued_at.is_(None))  # type: ignore[union-attr]
+    rows = (await session.exec(stmt.order_by(D.due_at).limit(limit))).all()  # type: ignore[call-overload]
+    return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+async def mark_enqueued(session: AsyncSession, ids: list[int], at: datetime) -> None:
+    if ids:
+        await session.exec(update(D).where(D.id.in_(ids)).values(enqueued_at=at))  # type: ignore[call-overload, union-attr]
+
+
+# --- breaches and escalations ------------------------------------------------------------------
+
+async def insert_breach(session: AsyncSession, **values: Any) -> int | None:
+    """The new breach's id, or None if the (order, rule) has already breached."""
+    stmt = _insert(session)(SlaBreach).values(**values).on_conflict_do_nothing(
+        index_elements=["work_order_id", "rule"]).returning(SlaBreach.id)
+    return (await session.exec(stmt)).scalar_one_or_none()  # type: ignore[call-overload]
+
+
+async def open_breaches_of(session: AsyncSession, work_order_id: int) -> list[SlaBreach]:
+    stmt = select(SlaBreach).where(SlaBreach.work_order_id == work_order_id,
+                                   SlaBreach.resolved_at.is_(None))  # type: ignore[union-attr]
+    return list((await session.exec(stmt.execution_options(populate_existing=True))).all())
+
+
+async def resolve_breach(session: AsyncSession, breach_id: int, at: datetime, resolution: str) -> bool:
+    result = await session.exec(update(SlaBreach).where(  # type: ignore[call-overload]
+        SlaBreach.id == breach_id, SlaBreach.resolved_at.is_(None)).values(  # type: ignore[arg-type, union-attr]
+        resolved_at=at, resolution=resolution))
+    if result.rowcount == 1:
+        await session.exec(update(SlaEscalation).where(  # type: ignore[call-overload]
+            SlaEscalation.breach_id == breach_id, SlaEscalation.state == "open").values(  # type: ignore[arg-type]
+            state="resolved", done_at=at))
+    return result.rowcount == 1
+
+
+async def add_escalation(session: AsyncSession, escalation: SlaEscalation) -> int:
+    session.add(escalation)
+    await session.flush()
+    assert escalation.id is not None
+    return escalation.id
