@@ -14,7 +14,7 @@ from starlette.routing import Route
 from backend.domain.actors import Role
 from backend.domain.work_orders import commands as c
 from backend.domain.work_orders.creation import NewWorkOrder
-from backend.services import directory, views
+from backend.services import directory, signatures, views
 from backend.services import work_orders as svc
 from backend.web.auth import require_principal
 from backend.web.requests import path_int, query_model, read_json
@@ -60,6 +60,18 @@ async def get_work_order(request: Request) -> Response:
         view = await views.work_order_view(uow, principal, order_id)
         history = await views.work_order_history(uow, principal, order_id)
     return json_response({"work_order": view, "history": history}, headers={"ETag": etag(view.version)})
+
+
+async def service_report(request: Request) -> Response:
+    """The service report PDF, the same document the engineer downloads (a draft marked "not
+    signed" until the customer signs, as on the phone)."""
+    principal = await require_principal(request, *READERS)
+    settings = request.app.state.settings
+    async with request.app.state.uows() as uow:
+        name, pdf = await signatures.service_report_pdf(uow, principal, path_int(request, "id"), settings.tz,
+                                                        settings.pdf_font_file)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 async def suggestions(request: Request) -> Response:
@@ -117,6 +129,7 @@ routes = [
     Route("/work-orders", create_work_order, methods=["POST"]),
     Route("/work-orders/{id:int}", get_work_order, methods=["GET"]),
     Route("/work-orders/{id:int}/suggestions", suggestions, methods=["GET"]),
+    Route("/work-orders/{id:int}/report.pdf", service_report, methods=["GET"]),
     *[Route(f"/work-orders/{{id:int}}/{name}", _action(schema, make), methods=["POST"], name=f"console-{name}")
       for name, (schema, make) in ACTIONS.items()],
 ]
