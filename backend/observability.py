@@ -18,6 +18,16 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class RedactQueryFilter(logging.Filter):
+    """uvicorn logs each WebSocket handshake (``'%s - "WebSocket %s" [accepted]'``) with the query
+    string, where a hub client may carry its token (``/ws?token=``): keep the path only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and '"WebSocket %s"' in record.msg and isinstance(record.args, tuple):
+            record.args = tuple(a.split("?", 1)[0] if isinstance(a, str) and "?" in a else a for a in record.args)
+        return True
+
+
 def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestIdFilter())
@@ -38,6 +48,9 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, RedactQueryFilter) for f in uvicorn_error.filters):
+        uvicorn_error.addFilter(RedactQueryFilter())
 
 
 class Metrics:

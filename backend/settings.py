@@ -50,6 +50,41 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     fcm_credentials_file: Path | None = None
+    # Mobile API (docs/mobile-api.md): clock skew allowed on occurred_at, when an action counts as
+    # queued offline, the check-in radius, how long idempotency keys are kept, push delivery.
+    mobile_clock_skew_s: int = Field(default=300, ge=0, le=3600)
+    mobile_offline_after_s: int = Field(default=120, ge=1)
+    mobile_checkin_radius_m: float = Field(default=300.0, gt=0)
+    idempotency_retention_h: int = Field(default=72, ge=72)
+    push_poll_interval_s: float = Field(default=1.0, gt=0)
+    push_max_attempts: int = Field(default=8, ge=1)
+    fcm_endpoint: str | None = None  # FCM v1 send URL override ({0} = project id): proxies, tests
+    pdf_font_file: Path | None = None
+    # Telephony and the live feed (docs/telephony.md, docs/realtime-protocol.md, docs/metrics.md).
+    ami_host: str | None = None  # unset: no AMI client
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_secret: SecretStr = SecretStr("")
+    ami_resnapshot_s: int = Field(default=300, ge=10)
+    stats_day_start: time = time(0, 0)
+    short_abandon_s: float = Field(default=5.0, ge=0)
+    sl_threshold_s: int = Field(default=20, ge=1)
+    sl_formula: Literal["answered_within_over_offered", "asterisk_sl", "asterisk_sl2"] = "answered_within_over_offered"
+    simulator_seed: int | None = None
+    simulator_agents: int = Field(default=36, ge=3, le=200)
+    simulator_calls_per_minute: float = Field(default=8.0, gt=0)
+    ws_heartbeat_s: int = Field(default=25, ge=1, le=30)
+    ws_auth_recheck_s: int = Field(default=60, ge=1)
+    ws_lag_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_window_s: int = Field(default=300, ge=30)
+    # Service rules (docs/sla.md): the timer sweep and re-check, the SLA job timeout (a killed worker's
+    # job runs again after it + 10 s), the daily clearing time (local), the fault-share flag.
+    sla_sweep_interval_s: int = Field(default=30, ge=1, le=3600)
+    sla_recheck_s: float = Field(default=2.0, gt=0, le=60)
+    sla_job_timeout_s: int = Field(default=20, ge=1, le=300)
+    daily_clearing_at: time = time(16, 30)
+    report_fault_share_threshold: float = Field(default=0.3, gt=0, le=1)
+    report_fault_min_count: int = Field(default=3, ge=1)
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,7 @@ and the pages. Resources are created in the lifespan and reached through ``app.s
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -18,12 +19,19 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from backend.clock import Clock, SystemClock
 from backend.observability import Metrics
+from backend.services import sla_alerts
 from backend.settings import Settings
 from backend.web import auth
 from backend.web.errors import EXCEPTION_HANDLERS
 from backend.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from fieldline.runtime import Runtime, open_runtime
-from supervisor_ui import console_api
+from mobile_api.routes import routes as mobile_routes
+from realtime import service as realtime_service
+from realtime.telephony.ami import ami_service
+from realtime.telephony.simulator import simulator_service
+from supervisor_ui import console_api, pages, reports_api, sla_api, ui_api
+from workers.embedded import sla_timers
+from workers.push import embedded_push_service
 
 log = logging.getLogger("fieldline")
 
@@ -59,14 +67,27 @@ async def metrics_endpoint(request: Request) -> Response:
 # Background services of the features (hub, timers, simulator...), one entry each. Each is called
 # as ``service(app, runtime)`` and returns an async context manager; it reads its own settings.
 ServiceFactory = Callable[[Starlette, Runtime], contextlib.AbstractAsyncContextManager[Any]]
-SERVICES: tuple[ServiceFactory, ...] = ()
+SERVICES: tuple[ServiceFactory, ...] = (
+    embedded_push_service,  # mobile: push delivery (embedded mode)
+    functools.partial(realtime_service.hub_service, alerts=sla_alerts.open_alerts),  # live feed: the hub, with
+    # the SLA engine's open breaches and deadlines about to breach on its `alerts` channel
+    simulator_service,  # live feed: the call-center simulator (FIELDLINE_SIMULATOR)
+    ami_service,  # live feed: the Asterisk AMI client (FIELDLINE_AMI_HOST)
+    sla_timers,  # service rules: in-process timer loop (embedded) / arq enqueuer (scaled)
+)
 
 
 def feature_routes() -> list[BaseRoute]:
     """Every feature's routes, one line each."""
     return [
         Mount("/api/auth", routes=auth.routes),
+        Mount("/api/console/v1/sla", routes=sla_api.routes),  # before the console mount, which owns its prefix
+        Mount("/api/console/v1/reports", routes=reports_api.routes),
         Mount("/api/console/v1", routes=console_api.routes),
+        Mount("/api/mobile/v1", routes=mobile_routes),
+        Mount("/api/ui/v1", routes=ui_api.routes),
+        *realtime_service.routes,  # live feed: /ws and /api/telephony/v1
+        *pages.routes(),  # the HTML pages, their strings (/i18n) and /static
     ]
 
 

@@ -49,6 +49,9 @@ def _serve(settings: Settings) -> None:
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_config=None, access_log=False,
         timeout_graceful_shutdown=10, ws_max_size=65536, proxy_headers=False,
+        # Browsers offer permessage-deflate and uvicorn accepts it by default: ~3x the CPU per delivery and
+        # ~2x the memory per socket for LAN wallboards (docs/performance.md). The hub's frames stay plain.
+        ws_per_message_deflate=False,
     )
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt: that is a clean stop.
     with contextlib.suppress(KeyboardInterrupt):
@@ -69,8 +72,8 @@ def _banner(settings: Settings) -> None:
     print(f"""
 Fieldline is starting on {base}  ({'scaled' if settings.scaled else 'embedded'} mode)
   console       {base}/
-  wallboard     {base}/wallboard
-  API docs      {base}/docs
+  wallboard     {base}/wallboard   agent view {base}/agent   reports {base}/reports
+  mobile API    {base}/api/mobile/v1/openapi.json   (docs/*.md describe every API)
   health        {base}/healthz   readiness {base}/readyz   metrics {base}/metrics
 {logins}
 Press Ctrl-C to stop.

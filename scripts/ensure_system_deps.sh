@@ -4,9 +4,15 @@
 # run fails with a message naming it.
 set -euo pipefail
 
+# `ensure_system_deps.sh frontend` checks only what `make run` needs (npm); no argument: the test suite's.
 need=()
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # `npm ci` installs the pages' pinned packages
+if [ "${1:-}" != "frontend" ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  [ -x /usr/bin/chromium ] || need+=(chromium)  # the e2e tests' browser (Playwright drives Debian's build)
+  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)  # zh-CN glyphs in the browser
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

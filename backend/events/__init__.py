@@ -9,11 +9,14 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
-from backend.events import work_orders
+from backend.events import mobile, sla, telephony, work_orders
 from backend.events.base import Event, WorkOrderEvent
+from backend.events.mobile import *  # noqa: F403
+from backend.events.sla import *  # noqa: F403
+from backend.events.telephony import *  # noqa: F403
 from backend.events.work_orders import *  # noqa: F403 - the event classes are this package's API
 
-_MODULES: list[ModuleType] = [work_orders]
+_MODULES: list[ModuleType] = [work_orders, mobile, sla, telephony]
 
 
 def _concrete(module: ModuleType) -> list[type[Event]]:

@@ -32,7 +32,9 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     def _read(connection: Any) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        # One head per feature branch (migrations run to all heads): report them all.
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
 
     async with engine.connect() as conn:
         return await conn.run_sync(_read)

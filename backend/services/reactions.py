@@ -8,12 +8,17 @@ from collections.abc import Awaitable, Callable
 from backend.domain.actors import Principal
 from backend.domain.work_orders import WorkOrder
 from backend.events import Event
+from backend.services.push import push_reaction
+from backend.services.sla import sla_reaction
 from backend.services.uow import UnitOfWork
 
 Reaction = Callable[[UnitOfWork, Principal, WorkOrder, list[Event]], Awaitable[None]]
 
 # One entry per feature, in the order they should run.
-REACTIONS: tuple[Reaction, ...] = ()
+REACTIONS: tuple[Reaction, ...] = (
+    sla_reaction,
+    push_reaction,
+)
 
 
 async def react(uow: UnitOfWork, actor: Principal, order: WorkOrder, events: list[Event]) -> None:

@@ -15,6 +15,7 @@ from backend.domain.work_orders import commands as c
 from backend.domain.work_orders.access import can_see
 from backend.domain.work_orders.creation import CreationFacts, NewWorkOrder, plan_creation, validate_new
 from backend.domain.work_orders.model import Kind
+from backend.persistence.repositories import follow_ups as follow_up_tasks
 from backend.persistence.repositories import work_orders as repo
 from backend.persistence.tables import Customer, Provider, Site
 from backend.services.reactions import react
@@ -105,7 +106,9 @@ async def _facts(uow: UnitOfWork, actor: Principal, order: WorkOrder, command: c
     if isinstance(command, c.Dispatch):
         await _check_dispatch_target(uow, command)
     return Facts(equipment_running_hours=hours, engineer_provider_id=actor.provider_id,
-                 follow_up_required=order.kind in FOLLOW_UP_KINDS)
+                 # Sampled installations owe their follow-up call too (an open follow-up task).
+                 follow_up_required=order.kind in FOLLOW_UP_KINDS or (
+                     isinstance(command, c.Close) and await follow_up_tasks.is_open(session, order.id)))
 
 
 async def _check_dispatch_target(uow: UnitOfWork, command: c.Dispatch) -> None:

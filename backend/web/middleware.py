@@ -45,7 +45,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            # A WebSocket's frames go straight to the server's send (no wrapper coroutine per frame):
+            # only HTTP responses get the request id header.
+            await self.app(scope, receive, send_wrapper if scope["type"] == "http" else send)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_name(scope)

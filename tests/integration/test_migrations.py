@@ -3,11 +3,16 @@
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import SQLModel
 
+import backend.persistence.schema  # noqa: F401  (registers every table on the metadata)
 from backend.persistence.db import create_engine
-from backend.persistence.migrate import current_revision, upgrade
+from backend.persistence.migrate import alembic_config, current_revision, upgrade
 
 
 async def test_migrates_from_empty_to_head(db_url: str) -> None:
@@ -50,3 +55,18 @@ async def test_history_is_append_only(session, table: str) -> None:
     with pytest.raises((IntegrityError, DBAPIError), match="append-only"):
         await session.exec(text(f"DELETE FROM {table}"))
     await nested.rollback()
+
+
+def test_the_history_has_one_head() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0007"]
+
+
+async def test_the_migrated_schema_matches_the_models(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), SQLModel.metadata))
+    finally:
+        await engine.dispose()
+    assert diff == []

@@ -1,9 +1,29 @@
 """Health, readiness, metrics, request ids and JSON errors of the composed app."""
 
+import asyncio
+
+import pytest
 from starlette.testclient import TestClient
 
+from backend.persistence.db import create_engine
+from backend.persistence.migrate import upgrade
 from backend.settings import Settings
 from fieldline.app import create_app
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app starts on a migrated database (the features load their state at start-up)."""
+
+    async def migrate() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return settings
 
 
 def test_health_ready_metrics(settings: Settings) -> None:

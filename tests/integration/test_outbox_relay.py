@@ -4,7 +4,9 @@ per work order, at least once, and a crash between commit and relay loses nothin
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -21,9 +23,19 @@ from backend.ports import Envelope
 from backend.relay import OutboxRelay
 from backend.services import work_orders as svc
 from backend.services.uow import UnitOfWorkFactory
+from tests.conftest import BACKENDS
+from tests.support.apptest import fresh_database
 from tests.support.factories import seed
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh database per test (overrides conftest's shared one): these tests commit for real and
+    must not leave their orders and events behind for the tests that share it."""
+    with fresh_database(request, request.param, tmp_path / "relay.db") as url:
+        yield url
 
 
 class Recorder:
