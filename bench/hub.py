@@ -148,7 +148,7 @@ class Peer:
                                 preexec_fn=_pinned(SERVER_CPU), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def url(self, port: int) -> str:
-        return f"ws://127.0.0.1:{port}/ws" if self.name == "channels" else \
+        return f"ws://127.0.0.1:{port}/ws" if self.name in ("channels", "broadcast") else \
             f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
 
     def token(self, port: int) -> str:
@@ -238,7 +238,7 @@ def warm_up(system: Any, port: int) -> None:
     with connect(url) as ws:
         if system.name == "fieldline":
             ws.send(json.dumps({"op": "subscribe", "channel": "agents"}))
-        if system.name != "channels":  # Channels says nothing until a message is published
+        if system.name not in ("channels", "broadcast"):  # these say nothing until a message is published
             ws.recv(timeout=10)
 
 

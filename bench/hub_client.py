@@ -29,7 +29,8 @@ from websockets.utils import apply_mask
 # that every connection ends holding the latest value of every key (conflation may skip values, never
 # the last one).
 STAMP = {"fieldline": re.compile(rb'"id":(\d+),"interface":"[^"]*","name":"b(\d+\.\d+)"'),
-         "channels": re.compile(rb'"ts": ?(\d+\.\d+)'), "socketio": re.compile(rb'"ts": ?(\d+\.\d+)')}
+         "channels": re.compile(rb'"ts": ?(\d+\.\d+)'), "socketio": re.compile(rb'"ts": ?(\d+\.\d+)'),
+         "broadcast": re.compile(rb'"ts": ?(\d+\.\d+)')}
 TEXT, CONTINUATION, CLOSE, PING, PONG = 0x1, 0x0, 0x8, 0x9, 0xA
 
 

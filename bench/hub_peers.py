@@ -1,7 +1,9 @@
 """The peers doing the same job on the same server stack (uvicorn, uvloop, httptools, no
 compression): a Django Channels consumer that joins group ``wall`` (RedisChannelLayer), and a
 python-socketio ASGI app with ``AsyncRedisManager``; both forward each published message to every
-connected client.
+connected client. And the floor: a bare ``websockets`` server on uvloop that forwards each message of
+a Redis pub/sub channel with ``websockets.broadcast()`` (no framework, no auth, no state: what one
+write per socket costs on this machine).
 
     python -m bench.hub_peers SYSTEM PORT REDIS_URL
 """
@@ -48,10 +50,30 @@ def socketio_app(redis_url: str) -> Any:
     return socketio.ASGIApp(server)
 
 
+async def broadcast_server(port: int, redis_url: str) -> None:
+    from redis.asyncio import Redis
+    from websockets.asyncio.server import broadcast, serve
+
+    async def hold(ws: Any) -> None:
+        await ws.wait_closed()
+
+    async with serve(hold, "127.0.0.1", port, compression=None) as server:
+        pubsub = Redis.from_url(redis_url).pubsub()
+        await pubsub.subscribe("wall")
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                broadcast(server.connections, message["data"].decode())
+
+
 def main() -> None:
     import uvicorn
 
     system, port, redis_url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if system == "broadcast":
+        import uvloop
+
+        uvloop.run(broadcast_server(port, redis_url))
+        return
     app = channels_app(redis_url) if system == "channels" else socketio_app(redis_url)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False,
                 access_log=False)

@@ -71,8 +71,21 @@ async def socketio(redis_url: str) -> Callable[[int], Awaitable[None]]:
     return send
 
 
+async def broadcast(redis_url: str) -> Callable[[int], Awaitable[None]]:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+
+    async def send(n: int) -> None:
+        await redis.publish("wall", json.dumps({"ts": round(time.time(), 6), "queue": "hotline", "waiting": n % 7,
+                                                "pad": PAD}))
+
+    return send
+
+
 async def main(system: str, redis_url: str, rate: float, seconds: float) -> None:
-    send = await {"fieldline": fieldline, "channels": channels, "socketio": socketio}[system](redis_url)
+    send = await {"fieldline": fieldline, "channels": channels, "socketio": socketio,
+                  "broadcast": broadcast}[system](redis_url)
     loop = asyncio.get_running_loop()
     start, started_at = loop.time(), time.time()  # the window starts now, not when this process started
     total = int(rate * seconds)

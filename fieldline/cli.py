@@ -17,6 +17,7 @@ from backend.persistence.db import create_engine, session_factory
 from backend.persistence.migrate import upgrade
 from backend.services.uow import UnitOfWorkFactory
 from backend.settings import Settings
+from fieldline import server
 from fieldline.app import create_app
 
 COMMANDS = {
@@ -46,13 +47,7 @@ async def _prepare(settings: Settings, *, migrate: bool, seed: bool) -> None:
 
 def _serve(settings: Settings) -> None:
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-        timeout_graceful_shutdown=10, ws_max_size=65536, proxy_headers=False,
-        # Browsers offer permessage-deflate and uvicorn accepts it by default: ~3x the CPU per delivery and
-        # ~2x the memory per socket for LAN wallboards (docs/performance.md). The hub's frames stay plain.
-        ws_per_message_deflate=False,
-    )
+    config = server.config(app, host=settings.host, port=settings.port)
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt: that is a clean stop.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()

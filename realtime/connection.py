@@ -1,5 +1,6 @@
 """One WebSocket connection as the hub sees it: its principal and token, its subscriptions, and
-its outbound path. A frame is written at once while the socket keeps up; when a write has to wait
+its outbound path. A frame is written at once while the socket keeps up (straight to the transport when
+the server offers it: the bytes of a broadcast frame are serialized once for every socket); when a write has to wait
 (the peer reads slowly), a writer task finishes it and drains the mailbox, and later frames queue
 there, bounded and conflated. The hub never awaits a socket, so one frozen client delays no one."""
 
@@ -18,6 +19,8 @@ from realtime.protocol import Close
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+WriteFrame = Callable[[bytes], bool]
+FRAMES_EXTENSION = "fieldline.frames"  # offered by the server (fieldline.server): write a serialized frame
 RATE_PER_S = 20.0
 BURST = 40.0
 CLOSE_TIMEOUT_S = 2.0
@@ -55,10 +58,17 @@ class _Resume:
                     return
 
 
+def frame_writer(scope: dict[str, Any]) -> WriteFrame | None:
+    """The server's direct frame writer for this socket, if it offers one (see ``fieldline.server``)."""
+    extension = (scope.get("extensions") or {}).get(FRAMES_EXTENSION)
+    return extension.get("write") if extension else None
+
+
 class Connection:
     def __init__(self, send: Send, principal: Principal, token: str, expires_at: datetime, *,
-                 max_frames: int = 64, max_bytes: int = 256 * 1024) -> None:
+                 write_frame: WriteFrame | None = None, max_frames: int = 64, max_bytes: int = 256 * 1024) -> None:
         self._send = send
+        self._write_frame = write_frame
         self.principal = principal
         self.token = token
         self.expires_at = expires_at
@@ -80,7 +90,10 @@ class Connection:
         if self.close_code is not None or self.done.is_set():
             return
         if self.writer is None and not self.mailbox:
-            self._send_now(frame.text)
+            if self._write_frame is not None and self._write_frame(frame.wire):
+                self.sent_frames += 1
+                return
+            self._send_now(frame.text)  # no direct writer, or the socket's buffer is full: the ASGI path
             return
         self.mailbox.put(frame, conflate=conflate)
         if self.mailbox.overflowing:

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from backend import errors
 from realtime import channels, protocol
 from realtime.auth import Authenticator, Grant, close_code_for
-from realtime.connection import Connection
+from realtime.connection import Connection, frame_writer
 from realtime.hub import Hub
 from realtime.protocol import Close
 
@@ -61,7 +61,7 @@ class HubEndpoint:
         if not channels.patterns(grant.principal):
             await _close(send, Close.FORBIDDEN, "role-has-no-channels")
             return
-        conn = Connection(send, grant.principal, grant.token, grant.expires_at)
+        conn = Connection(send, grant.principal, grant.token, grant.expires_at, write_frame=frame_writer(scope))
         conn.checked_at = asyncio.get_running_loop().time()
         hub.attach(conn)
         p = grant.principal

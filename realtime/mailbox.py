@@ -8,7 +8,11 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
 
 from realtime import protocol
 
@@ -26,6 +30,12 @@ class Frame:
     @property
     def is_delta(self) -> bool:
         return self.ops is not None
+
+    @cached_property
+    def wire(self) -> bytes:
+        """The frame as a server sends it (text, unmasked): the same bytes for every socket, so a
+        broadcast serializes it once."""
+        return WsFrame(Opcode.TEXT, self.text.encode()).serialize(mask=False)
 
 
 @dataclass

@@ -88,26 +88,19 @@ def serve(env: dict[str, str], port: int, workdir: Path, *, sndbuf: int | None =
 
 
 def main() -> None:
-    import socket
-
     import uvicorn
 
     from backend.observability import configure_logging
     from backend.settings import Settings
+    from fieldline import server
     from fieldline.app import create_app
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
-    port = int(sys.argv[1])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if len(sys.argv) > 2:  # accepted sockets inherit it (Linux)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(sys.argv[2]))
-    sock.bind(("127.0.0.1", port))
-    sock.listen(512)
-    config = uvicorn.Config(create_app(settings), log_config=None, access_log=False, ws_max_size=65536,
-                            ws_per_message_deflate=False, timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])  # uvloop and httptools, as in production
+    sndbuf = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    sock = server.listening_socket("127.0.0.1", int(sys.argv[1]), sndbuf=sndbuf)
+    # the server exactly as ``fieldline serve`` configures it (uvloop, httptools, the frames extension)
+    uvicorn.Server(server.config(create_app(settings), graceful_s=5)).run(sockets=[sock])
 
 
 if __name__ == "__main__":
