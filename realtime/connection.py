@@ -77,7 +77,8 @@ class Connection:
         self.mailbox = Mailbox(max_frames, max_bytes)
         self.writer: asyncio.Task[None] | None = None
         self.sending_since: float | None = None  # loop time a waiting write started
-        self.done = asyncio.Event()
+        self.ended = False
+        self.on_end: Callable[[], None] | None = None  # set by the endpoint: wakes its reader
         self.close_code: Close | None = None
         self.close_reason = ""
         self._tokens = BURST
@@ -87,7 +88,7 @@ class Connection:
     # --- outbound --------------------------------------------------------------------------------
 
     def deliver(self, frame: Frame, *, conflate: bool = False) -> None:
-        if self.close_code is not None or self.done.is_set():
+        if self.ended:
             return
         if self.writer is None and not self.mailbox:
             if self._write_frame is not None and self._write_frame(frame.wire):
@@ -152,11 +153,13 @@ class Connection:
 
     def kill(self, code: Close | None, reason: str = "") -> None:
         """End the connection (``code`` None: the peer is gone). The endpoint closes the socket."""
-        if self.done.is_set():
+        if self.ended:
             return
         self.close_code = code
         self.close_reason = reason or (protocol.close_reason(code) if code is not None else "")
-        self.done.set()
+        self.ended = True
+        if self.on_end is not None:
+            self.on_end()
 
     def _lost(self, exc: BaseException) -> None:
         log.debug("websocket write failed: %r", exc)

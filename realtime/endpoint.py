@@ -1,12 +1,11 @@
 """The WebSocket endpoint (``/ws``): handshake checks (Origin, version), authentication (``?token=``
-or a first ``auth`` frame), then a reader task parsing client frames and handing them to the hub,
-while writes happen as the hub delivers (see ``realtime.connection``). When either side ends the
+or a first ``auth`` frame), then the socket's own task reads client frames and hands them to the
+hub, while writes happen as the hub delivers (see ``realtime.connection``). When either side ends the
 connection the other is stopped. Thin: the rules live in the hub, the protocol and ``backend``."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,6 +25,12 @@ log = logging.getLogger(__name__)
 
 async def _close(send: Send, code: Close, reason: str = "") -> None:
     await send({"type": "websocket.close", "code": int(code), "reason": reason or protocol.close_reason(code)})
+
+
+def _query(scope: Scope) -> tuple[str, str | None]:
+    """The protocol version asked for and the token, if any, from the URL's query string."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return query.get("v", [str(protocol.VERSION)])[-1], query.get("token", [None])[-1]
 
 
 def _text(message: dict[str, Any]) -> str | None:
@@ -50,11 +55,11 @@ class HubEndpoint:
             await _close(send, Close.ORIGIN_REJECTED)
             return
         await send({"type": "websocket.accept"})
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if query.get("v", [str(protocol.VERSION)])[-1] != str(protocol.VERSION):
+        version, token = _query(scope)
+        if version != str(protocol.VERSION):
             await _close(send, Close.UNSUPPORTED_VERSION)
             return
-        grant = await self._authenticate(query.get("token", [None])[-1], receive, send, authenticator,
+        grant = await self._authenticate(token, receive, send, authenticator,
                                          getattr(state, "hub_auth_timeout_s", protocol.AUTH_TIMEOUT_S))
         if grant is None:
             return
@@ -68,13 +73,9 @@ class HubEndpoint:
         conn.control(protocol.hello(epoch=hub.epoch, heartbeat_s=int(state.hub_heartbeat_s),
                                     user={"id": p.user_id, "username": p.username, "role": str(p.role)},
                                     channels=channels.patterns(p)))
-        reader = asyncio.create_task(self._read(conn, receive, hub, authenticator), name="ws-reader")
         try:
-            await conn.done.wait()
+            await self._read_until_ended(conn, receive, hub, authenticator)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
             hub.detach(conn)
             await conn.close_socket()
             metrics = getattr(state, "hub_metrics", None)
@@ -107,11 +108,28 @@ class HubEndpoint:
             await _close(send, close_code_for(exc), exc.code)
             return None
 
-    async def _read(self, conn: Connection, receive: Receive, hub: Hub, authenticator: Authenticator) -> None:
+    async def _read_until_ended(self, conn: Connection, receive: Receive, hub: Hub,
+                                authenticator: Authenticator) -> None:
+        """Read client frames in this (the socket's own) task until the connection ends. An end
+        decided elsewhere (the hub, the upkeep, a failed write) wakes a reader parked in
+        ``receive()`` by cancelling it: one task per socket, not a reader task beside it."""
+        task = asyncio.current_task()
+        assert task is not None
+        parked = False
+
+        def wake() -> None:
+            if parked:
+                task.cancel()
+
+        conn.on_end = wake
         loop = asyncio.get_running_loop()
         try:
-            while not conn.done.is_set():
-                message = await receive()
+            while not conn.ended:
+                parked = True
+                try:
+                    message = await receive()
+                finally:
+                    parked = False
                 if message["type"] == "websocket.disconnect":
                     conn.kill(None)
                     return
@@ -129,10 +147,13 @@ class HubEndpoint:
                     return
                 await self._handle(conn, frame, hub, authenticator)
         except asyncio.CancelledError:
-            raise
+            if not conn.ended or task.uncancel() > 0:
+                raise  # not our wake-up: the server is stopping this socket
         except Exception:
             log.exception("websocket reader failed")
             conn.kill(Close.INTERNAL_ERROR)
+        finally:
+            conn.on_end = None
 
     async def _handle(self, conn: Connection, frame: protocol.ClientFrame, hub: Hub,
                       authenticator: Authenticator) -> None:

@@ -85,7 +85,7 @@ class Upkeep:
     async def recheck(self, now_loop: float) -> None:
         """Tokens revoked since they were checked (logout, refresh-token reuse, user deactivated)."""
         for conn in list(self.hub.connections):
-            if conn.done.is_set() or now_loop - conn.checked_at < self.config.auth_recheck_s:
+            if conn.ended or now_loop - conn.checked_at < self.config.auth_recheck_s:
                 continue
             conn.checked_at = now_loop
             try:

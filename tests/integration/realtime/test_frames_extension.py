@@ -116,3 +116,24 @@ async def test_the_connection_writes_directly_and_falls_back_to_send_when_refuse
     conn.deliver(Frame("two"))
     assert written == [Frame("one").wire] and sent == ["two"] and conn.sent_frames == 2
     assert conn.writer is None and not conn.mailbox
+
+
+async def test_the_lean_queue_and_flow_control_flag_behave_like_asyncio_s() -> None:
+    inbox = server.Inbox()
+    getter = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    assert not getter.done() and inbox.empty()
+    inbox.put_nowait(1)
+    inbox.put_nowait(2)
+    assert await getter == 1 and await inbox.get() == 2 and inbox.empty()
+
+    writable = server.Writable()
+    assert writable.is_set() and await writable.wait()
+    writable.clear()
+    waiting, cancelled = asyncio.create_task(writable.wait()), asyncio.create_task(writable.wait())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    assert not waiting.done() and cancelled.cancelled()
+    writable.set()
+    assert await waiting is True
