@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.clock import Clock
 from backend.persistence.repositories import outbox as repo
 from backend.ports import Broker, Envelope
+
+if TYPE_CHECKING:
+    from backend.services.uow import UnitOfWork as Committed
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +34,12 @@ class OutboxRelay:
         self.published = 0
 
     def nudge(self) -> None:
-        """Called after a commit that wrote outbox rows."""
         self._wake.set()
+
+    def after_commit(self, committed: Committed) -> None:
+        """The unit-of-work factory's ``on_commit``: wake if the transaction wrote outbox rows."""
+        if committed.emitted:
+            self.nudge()
 
     async def drain_once(self) -> int:
         """Publish one batch; returns how many rows went out."""
@@ -49,21 +57,25 @@ class OutboxRelay:
         return len(batch)
 
     async def drain(self) -> int:
+        """Publish batches until one comes back short: the outbox is empty as of that read (a row
+        committed after it comes with a nudge of its own, which ``run`` has not cleared)."""
         total = 0
-        while (n := await self.drain_once()) > 0:
+        while True:
+            n = await self.drain_once()
             total += n
-        return total
+            if n < self.batch_size:
+                return total
 
     async def run(self) -> None:
         """Until cancelled: drain, then wait for a nudge or the poll interval."""
         while True:
+            self._wake.clear()  # before draining: a nudge that arrives meanwhile means "look again"
             try:
                 await self.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay failed; retrying")
-            self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel and hang shutdown.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval_s):

@@ -49,7 +49,7 @@ async def open_runtime(settings: Settings, clock: Clock, *, run_relay: bool = Tr
     else:
         broker = MemoryBroker()
     relay = OutboxRelay(sessions, broker, clock)
-    uows = UnitOfWorkFactory(sessions, clock, on_commit=relay.nudge, calendar=settings.calendar)
+    uows = UnitOfWorkFactory(sessions, clock, on_commit=relay.after_commit, calendar=settings.calendar)
     tasks: list[asyncio.Task[None]] = []
     if run_relay:
         tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))

@@ -1,6 +1,7 @@
 """The service-rule timers inside the app process (registered in ``fieldline.app.SERVICES``).
 Embedded mode: an in-process loop over the deadline rows that wakes at the next due or warning time,
-re-checks every few seconds, and is nudged after each commit; it also runs queued report jobs.
+re-checks every few seconds, and is woken early by a commit that set a timer due before its planned
+wake-up (not by every commit: a pass is six statements); it also runs queued report jobs.
 Scaled mode: only the after-commit enqueuer (deferred arq jobs); the arq workers do the firing."""
 
 from __future__ import annotations
@@ -8,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from backend.clock import Clock
 from backend.services import reports
 from backend.services.sla_firing import next_instant
 from backend.services.sla_timers import PassResult, run_pass
-from backend.services.uow import UnitOfWorkFactory
+from backend.services.uow import OnCommit, UnitOfWork, UnitOfWorkFactory
 from backend.settings import Settings
 from workers import sla
 from workers.reports import enqueue_queued
@@ -23,11 +25,11 @@ from workers.reports import enqueue_queued
 log = logging.getLogger(__name__)
 
 
-def _chain(first: Callable[[], None] | None, then: Callable[[], None]) -> Callable[[], None]:
-    def on_commit() -> None:
+def _chain(first: OnCommit | None, then: OnCommit) -> OnCommit:
+    def on_commit(committed: UnitOfWork) -> None:
         if first is not None:
-            first()
-        then()
+            first(committed)
+        then(committed)
 
     return on_commit
 
@@ -64,9 +66,16 @@ class TimerLoop:
         self.waker = Waker()
         self.passes = 0
         self._stuck = 0
+        self.wake_at: datetime | None = None  # when the loop plans to look next (None: it is looking now)
 
     def nudge(self) -> None:
         self.waker.nudge()
+
+    def after_commit(self, committed: UnitOfWork) -> None:
+        """Wake early only for a timer that falls before the planned look; later ones are found then."""
+        at = committed.timers_at
+        if at is not None and (self.wake_at is None or at < self.wake_at):
+            self.nudge()
 
     async def tick(self) -> PassResult:
         result = await run_pass(self.uows, self.settings.daily_clearing_at)
@@ -99,7 +108,9 @@ class TimerLoop:
                 raise
             except Exception:
                 log.exception("SLA timer pass failed; retrying")
+            self.wake_at = self.clock.now() + timedelta(seconds=delay)
             await self.waker.wait(delay)
+            self.wake_at = None
 
 
 class ReportRunner:
@@ -109,6 +120,10 @@ class ReportRunner:
         self.uows = uows
         self.settings = settings
         self.waker = Waker()
+
+    def after_commit(self, committed: UnitOfWork) -> None:
+        if committed.jobs_queued:
+            self.waker.nudge()
 
     async def run(self) -> None:
         while not self.waker.stopping:
@@ -134,6 +149,10 @@ class Enqueuer:
 
     def nudge(self) -> None:
         self.waker.nudge()
+
+    def after_commit(self, committed: UnitOfWork) -> None:
+        if committed.timers_at is not None or committed.jobs_queued:
+            self.nudge()
 
     async def run(self) -> None:
         while not self.waker.stopping:
@@ -175,7 +194,7 @@ async def sla_timers(app: Any, runtime: Any) -> AsyncIterator[Any]:
         pool = await sla.open_pool(settings)
         try:
             enqueuer = Enqueuer(uows, pool, settings)
-            uows.on_commit = _chain(previous, enqueuer.nudge)
+            uows.on_commit = _chain(previous, enqueuer.after_commit)
             app.state.sla_timers = enqueuer
             async with _running(enqueuer):
                 yield enqueuer
@@ -185,7 +204,7 @@ async def sla_timers(app: Any, runtime: Any) -> AsyncIterator[Any]:
         return
     loop = TimerLoop(uows, runtime.clock, settings)
     runner = ReportRunner(uows, settings)
-    uows.on_commit = _chain(_chain(previous, loop.nudge), runner.waker.nudge)
+    uows.on_commit = _chain(_chain(previous, loop.after_commit), runner.after_commit)
     app.state.sla_timers = loop
     try:
         async with _running(loop, runner):

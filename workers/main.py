@@ -59,7 +59,7 @@ async def open_worker_runtime(settings: Settings, clock: Clock) -> AsyncIterator
     redis = Redis.from_url(settings.redis_url)
     sessions = session_factory(engine)
     relay = OutboxRelay(sessions, RedisStreamBroker(redis), clock)
-    uows = UnitOfWorkFactory(sessions, clock, on_commit=relay.nudge, calendar=settings.calendar)
+    uows = UnitOfWorkFactory(sessions, clock, on_commit=relay.after_commit, calendar=settings.calendar)
     task = asyncio.create_task(relay.run(), name="outbox-relay")  # breaches reach supervisors promptly
     try:
         yield WorkerRuntime(settings, clock, engine, sessions, uows, relay, redis)

@@ -72,7 +72,7 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
         command = await _command(uow, order, request)
         outcome = resolve(order, request.name, command, actor)
         if outcome is Resolution.APPLY:
-            order = await work_orders.act(uow, actor, order.id, command, occurred_at=occurred)
+            order = await work_orders.act(uow, actor, order.id, command, occurred_at=occurred, loaded=order)
     except (errors.NotFound, errors.Conflict) as exc:
         await _explain(uow, actor, work_order_id, request.name, exc)
         raise

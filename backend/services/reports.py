@@ -82,6 +82,7 @@ async def request_report(uow: UnitOfWork, actor: Principal, report: str, period:
                     created_at=uow.now())
     uow.session.add(job)
     await uow.session.flush()
+    uow.job_queued()
     uow.audit(actor, "report.requested", "report_job", job.id, report=str(name), period=period)
     return _view(job)
 

@@ -65,6 +65,7 @@ class _Applier:
                     if existing is not None and existing.state == repo.OPEN:
                         self._cleared(existing, "restarted")
                     await repo.upsert_deadline(self.uow.session, self.order.id, change, self.uow.now())
+                    self.uow.timer_set(min(change.warn_at, change.due_at))
                     self._stale = True
                 case Satisfy(rule=rule, at=at):
                     await self._satisfy(str(rule), at)
@@ -116,6 +117,7 @@ class _Applier:
             return
         margin = row.due_at - row.warn_at
         await repo.extend(self.uow.session, _id(row), not_before, not_before - margin)
+        self.uow.timer_set(not_before - margin)
         self._stale = True
 
     def _cleared(self, row: SlaDeadline, outcome: str) -> None:

@@ -1,5 +1,8 @@
 """The unit of work: one session, one transaction, the outbox and audit rows written with the
-change. The caller (a request, a job, a test) commits; after commit the relay is nudged."""
+change. The caller (a request, a job, a test) commits; after commit the factory's ``on_commit`` hears
+of it with what the transaction wrote that a background loop cares about: events (the outbox relay),
+the earliest instant of the timer rows it set (the SLA timer loop) and queued jobs (the report
+runner), so each loop wakes only when there is something for it."""
 
 from __future__ import annotations
 
@@ -19,15 +22,26 @@ from backend.events import Event
 from backend.observability import request_id_var
 from backend.persistence.tables import AuditLog, Outbox
 
+OnCommit = Callable[["UnitOfWork"], None]
+
 
 class UnitOfWork:
-    def __init__(self, session: AsyncSession, clock: Clock, on_commit: Callable[[], None] | None = None,
+    def __init__(self, session: AsyncSession, clock: Clock, on_commit: OnCommit | None = None,
                  calendar: BusinessCalendar | None = None) -> None:
         self.session = session
         self.clock = clock
         self.calendar = calendar or BusinessCalendar()
         self._on_commit = on_commit
         self.emitted: list[Event] = []
+        self.timers_at: datetime | None = None  # the earliest warning or due instant of timer rows set here
+        self.jobs_queued = False
+
+    def timer_set(self, at: datetime) -> None:
+        """A deadline row was opened or moved here: it warns or falls due at ``at`` at the earliest."""
+        self.timers_at = at if self.timers_at is None else min(self.timers_at, at)
+
+    def job_queued(self) -> None:
+        self.jobs_queued = True
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -50,8 +64,8 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
-        if self._on_commit is not None and self.emitted:
-            self._on_commit()
+        if self._on_commit is not None and (self.emitted or self.timers_at is not None or self.jobs_queued):
+            self._on_commit(self)
 
 
 class UnitOfWorkFactory:
@@ -59,7 +73,7 @@ class UnitOfWorkFactory:
     Leaving the block without commit rolls back."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 on_commit: Callable[[], None] | None = None, calendar: BusinessCalendar | None = None) -> None:
+                 on_commit: OnCommit | None = None, calendar: BusinessCalendar | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.on_commit = on_commit

@@ -71,10 +71,14 @@ async def get_visible(uow: UnitOfWork, actor: Principal, work_order_id: int) -> 
 
 
 async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.Command, *,
-              occurred_at: datetime | None = None, expected_version: int | None = None) -> WorkOrder:
-    """Run one lifecycle command. ``occurred_at`` is the phone's time for field actions."""
+              occurred_at: datetime | None = None, expected_version: int | None = None,
+              loaded: WorkOrder | None = None) -> WorkOrder:
+    """Run one lifecycle command. ``occurred_at`` is the phone's time for field actions. ``loaded``:
+    the order as ``get_visible`` returned it in this unit of work (saves reading it again; the save
+    is guarded by its version all the same)."""
     session, now = uow.session, uow.now()
-    order = await get_visible(uow, actor, work_order_id)
+    order = loaded if loaded is not None and loaded.id == work_order_id else \
+        await get_visible(uow, actor, work_order_id)
     if expected_version is not None and expected_version != order.version:
         raise errors.PreconditionFailed("version-mismatch", "the work order changed since you read it",
                                         current_version=order.version)

@@ -65,7 +65,7 @@ async def test_crash_between_commit_and_relay_loses_nothing(engine, request) -> 
     clock = FrozenClock(NOW)
     sessions = session_factory(engine)
     nudges: list[int] = []
-    uows = UnitOfWorkFactory(sessions, clock, on_commit=lambda: nudges.append(1))
+    uows = UnitOfWorkFactory(sessions, clock, on_commit=lambda committed: nudges.append(1))
     order_id = await _create_and_urge(uows, suffix=f"-relay-{request.node.callspec.id}")
     assert nudges == [1]  # the committed change nudged a relay... which "crashed" before running
 
