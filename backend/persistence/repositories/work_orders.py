@@ -47,7 +47,13 @@ async def get_row(session: AsyncSession, work_order_id: int) -> Row | None:
 
 async def get(session: AsyncSession, work_order_id: int) -> WorkOrder | None:
     row = await session.get(Row, work_order_id, populate_existing=True)
-    return to_domain(row) if row else None
+    if row is None:
+        return None
+    # The identity map holds rows weakly: keep this one for the session's (one request's) life, so
+    # a later ``session.get`` of it in the same unit of work is not another SELECT. ``save`` keeps it
+    # in step with what it writes.
+    session.info.setdefault("loaded_work_orders", {})[row.id] = row
+    return to_domain(row)
 
 
 async def insert(session: AsyncSession, order: WorkOrder, *, customer_id: int | None, site_id: int | None,
@@ -66,7 +72,7 @@ async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **ext
     result = await session.exec(  # type: ignore[call-overload]
         update(Row).where(Row.id == before.id, Row.version == before.version)
         .values(**_column_values(after), **extra)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="evaluate")  # the loaded row, if any, gets the new values
     )
     if result.rowcount != 1:
         raise errors.Conflict("concurrent-update", "the work order changed meanwhile; reload and retry",
