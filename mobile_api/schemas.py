@@ -1,13 +1,22 @@
-"""Request schemas of the mobile API. Unknown fields are refused, strings are stripped, numbers are
-finite and bounded; the rules (backend.domain) check the rest."""
+"""Request schemas of the mobile API. Unknown fields are refused, strings are taken exactly as sent
+(the OpenAPI document's lengths and patterns hold for the bytes the phone sends: no stripping that
+would let whitespace carry a value past its maxLength; required text must hold a non-blank
+character), numbers are finite and bounded; the rules (backend.domain) check the rest."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
-from backend.web.requests import StrictModel
+from backend.web.requests import StrictModel as _ConsoleStrictModel
+
+
+class StrictModel(_ConsoleStrictModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+NON_BLANK = r"\S"  # at least one character that is not whitespace
 
 Text500 = Annotated[str, Field(max_length=500)]
 KEY_PATTERN = r"^[A-Za-z0-9._:~+/=-]{8,255}$"
@@ -32,7 +41,7 @@ class AcknowledgeIn(ActionIn):
 
 
 class DeclineIn(ActionIn):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=NON_BLANK)
 
 
 class ContactIn(ActionIn):
@@ -59,9 +68,9 @@ class ResumeIn(ActionIn):
 class ReportIn(StrictModel):
     arrival_time: AwareDatetime
     completion_time: AwareDatetime
-    fault_description: str = Field(min_length=1, max_length=2000)
+    fault_description: str = Field(min_length=1, max_length=2000, pattern=NON_BLANK)
     faulty_part: str = Field(default="", max_length=500)
-    repair_method: str = Field(min_length=1, max_length=2000)
+    repair_method: str = Field(min_length=1, max_length=2000, pattern=NON_BLANK)
     running_hours: float = Field(ge=0, le=10_000_000, allow_inf_nan=False)
     customer_opinion: str = Field(default="", max_length=1000)
 
@@ -78,7 +87,7 @@ class PointIn(StrictModel):
 
 
 class SignatureIn(StrictModel):
-    signer_name: str = Field(min_length=1, max_length=100)
+    signer_name: str = Field(min_length=1, max_length=100, pattern=NON_BLANK)
     signer_role: Literal["customer", "customer_representative"] = "customer"
     signed_at: AwareDatetime
     report: ReportIn
