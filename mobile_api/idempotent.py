@@ -55,15 +55,13 @@ def respond(stored: StoredResponse, replayed: bool) -> Response:
 
 async def run(request: Request, principal: Principal, key: str, fp: str, perform: Perform,
               path: str | None = None) -> tuple[StoredResponse, bool]:
-    """One idempotent request in its own unit of work, committed here."""
+    """One idempotent request: its own unit of work, committed by the service."""
     assert principal.user_id is not None
     req = idempotency.IdempotentRequest(user_id=principal.user_id, key=key, method=request.method,
                                         path=path or request.url.path, fingerprint=fp)
     for attempt in range(RACE_RETRIES):
         try:
-            async with request.app.state.uows() as uow:
-                executed = await idempotency.execute(uow, req, perform, refusal)
-                await uow.commit()
+            executed = await idempotency.execute(request.app.state.uows, req, perform, refusal)
             return executed.response, executed.replayed
         except errors.Conflict as exc:
             # Lost an optimistic-lock race with another writer: nothing was stored, run it again

@@ -1,14 +1,12 @@
 """Idempotency records: the advisory lock that makes an in-flight duplicate visible (PostgreSQL),
-the claim (INSERT ... ON CONFLICT DO NOTHING), completion and pruning. Never commits."""
+the look-up, the record of the response (written once, with the action) and pruning. Never commits."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, insert, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,26 +26,21 @@ async def try_lock(session: AsyncSession, lock_id: int) -> bool:
     return bool(got.scalar_one())
 
 
-async def claim(session: AsyncSession, *, user_id: int, key: str, fingerprint: str, method: str, path: str,
-                now: datetime) -> Record | None:
-    """Writes an in-progress record and returns None, or returns the record already there."""
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    stmt = insert(Record).values(
-        user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path, state="in_progress",
-        response_headers={}, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(Record.user_id)
-    inserted = (await session.exec(stmt)).first()  # type: ignore[call-overload]
-    if inserted is not None:
-        return None
+async def find(session: AsyncSession, user_id: int, key: str) -> Record | None:
+    """The record of (user, key), read after the lock was taken (a statement of its own, so its
+    snapshot sees whatever the lock's previous holder committed)."""
     found = await session.exec(select(Record).where(Record.user_id == user_id, Record.key == key)
                                .execution_options(populate_existing=True))
-    return found.one()
+    return found.first()
 
 
-async def complete(session: AsyncSession, *, user_id: int, key: str, status: int, body: str,
-                   headers: dict[str, Any], now: datetime) -> None:
-    await session.exec(update(Record).where(Record.user_id == user_id, Record.key == key).values(  # type: ignore[call-overload]
-        state="done", status_code=status, response_body=body, response_headers=headers, completed_at=now))
+async def record(session: AsyncSession, *, user_id: int, key: str, fingerprint: str, method: str, path: str,
+                 status: int, body: str, headers: dict[str, Any], now: datetime) -> None:
+    """The response of a request that ran, written in its transaction (the unique (user, key)
+    constraint is the last line of defence: the lock and ``find`` come first)."""
+    await session.exec(insert(Record).values(  # type: ignore[call-overload]
+        user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path, state="done",
+        status_code=status, response_body=body, response_headers=headers, created_at=now, completed_at=now))
 
 
 async def prune(session: AsyncSession, created_before: datetime) -> int:
