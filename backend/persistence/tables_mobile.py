@@ -22,7 +22,7 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     method: str = Field(max_length=8)
     path: str = Field(max_length=255)
-    state: str = Field(max_length=16)  # in_progress | done
+    state: str = Field(max_length=16)  # "done": a record is written once, with its response
     status_code: int | None = None
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     response_headers: dict[str, Any] = _json(dict)

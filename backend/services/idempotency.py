@@ -44,7 +44,7 @@ async def replayable(uow: UnitOfWork, request: IdempotentRequest) -> StoredRespo
     existing = await repo.find(uow.session, request.user_id, request.key)
     if existing is None:
         return None
-    rules.check_existing(existing.state, existing.fingerprint, request.fingerprint)
+    rules.check_existing(existing.fingerprint, request.fingerprint)
     assert existing.status_code is not None and existing.response_body is not None
     return StoredResponse(existing.status_code, existing.response_body, dict(existing.response_headers))
 

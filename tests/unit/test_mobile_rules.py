@@ -185,10 +185,8 @@ def test_fingerprint_ignores_key_order_and_whitespace_but_not_content() -> None:
 
 
 def test_stored_record_decides_replay_or_refusal() -> None:
-    idem.check_existing("done", "f1", "f1")  # replay
+    idem.check_existing("f1", "f1")  # replay
     with pytest.raises(errors.ValidationFailed, match="idempotency-key-reused"):
-        idem.check_existing("done", "f1", "f2")
-    with pytest.raises(errors.Conflict, match="idempotency-key-in-use"):
-        idem.check_existing("in_progress", "f1", "f1")
+        idem.check_existing("f1", "f2")
     assert idem.lock_id(1, "k") == idem.lock_id(1, "k") != idem.lock_id(2, "k")
     assert -(2**63) <= idem.lock_id(1, "k") < 2**63

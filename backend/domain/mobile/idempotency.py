@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from backend import errors
@@ -16,11 +15,6 @@ from backend import errors
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:~+/=-]{8,255}$")
 # Refusals a retry must be free to redo (a lost race, a phone clock ahead of ours): not stored.
 TRANSIENT_CODES = frozenset({"concurrent-update", "idempotency-key-in-use", "occurred-at-in-future"})
-
-
-class RecordState(StrEnum):
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +47,12 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-def check_existing(state: str, stored_fingerprint: str, request_fingerprint: str) -> None:
-    """Raises when the stored record forbids reusing the key for this request; returns when the
-    stored response may be replayed."""
+def check_existing(stored_fingerprint: str, request_fingerprint: str) -> None:
+    """Raises when the stored record (always a finished request's: records are written with their
+    response) was for a different request; returns when its response may be replayed."""
     if stored_fingerprint != request_fingerprint:
         raise errors.ValidationFailed("idempotency-key-reused",
                                       "this Idempotency-Key was used for a different request")
-    if state != RecordState.DONE:
-        raise errors.Conflict("idempotency-key-in-use", "a request with this Idempotency-Key is still running")
 
 
 def lock_id(user_id: int, key: str) -> int:
