@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.brokers.memory import MemoryBroker
 from backend.brokers.redis import RedisStreamBroker
 from backend.clock import Clock
-from backend.persistence.db import create_engine, session_factory
+from backend.persistence.db import create_engine, read_session_factory, session_factory
 from backend.ports import Broker
 from backend.relay import OutboxRelay
 from backend.services.uow import UnitOfWorkFactory
@@ -31,6 +31,7 @@ class Runtime:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    reads: async_sessionmaker[AsyncSession]  # autocommit sessions for a lone read (db.read_session_factory)
     uows: UnitOfWorkFactory
     broker: Broker
     relay: OutboxRelay
@@ -54,7 +55,7 @@ async def open_runtime(settings: Settings, clock: Clock, *, run_relay: bool = Tr
     if run_relay:
         tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
     try:
-        yield Runtime(settings, clock, engine, sessions, uows, broker, relay, redis)
+        yield Runtime(settings, clock, engine, sessions, read_session_factory(engine), uows, broker, relay, redis)
     finally:
         for task in tasks:
             task.cancel()

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from backend.brokers.memory import MemoryBroker
 from backend.services import wallboard
 from backend.services.telephony import stats_config
+from backend.services.uow import UnitOfWorkFactory
 from realtime import agent_api
 from realtime.auth import Authenticator
 from realtime.endpoint import HubEndpoint
@@ -39,14 +40,17 @@ async def hub_service(app: Any, runtime: Any, *,
     settings = runtime.settings
     stats = stats_config(settings)
     hub = Hub(clock=runtime.clock, stats=stats)
-    authenticator = Authenticator(settings, runtime.sessions, runtime.clock)
+    authenticator = Authenticator(settings, runtime.reads, runtime.clock)
     app.state.hub = hub
     metrics = getattr(app.state, "metrics", None)
     app.state.hub_metrics = HubMetrics(metrics.registry, hub) if metrics is not None else None
     app.state.hub_authenticator = authenticator
     app.state.hub_heartbeat_s = settings.ws_heartbeat_s
     app.state.pbx_control = DirectControl(runtime.uows, stats)  # the AMI client or the simulator replace it
-    upkeep = Upkeep(hub, runtime.uows, authenticator, UpkeepConfig(
+    # The upkeep only reads (board cards after commits, open alerts): autocommit sessions, one
+    # round trip per read instead of BEGIN, SELECT, ROLLBACK.
+    reads = UnitOfWorkFactory(runtime.reads, runtime.clock, calendar=settings.calendar)
+    upkeep = Upkeep(hub, reads, authenticator, UpkeepConfig(
         heartbeat_s=settings.ws_heartbeat_s, auth_recheck_s=settings.ws_auth_recheck_s,
         lag_timeout_s=settings.ws_lag_timeout_s), alerts)
 

@@ -49,8 +49,8 @@ async def replayable(uow: UnitOfWork, request: IdempotentRequest) -> StoredRespo
     return StoredResponse(existing.status_code, existing.response_body, dict(existing.response_headers))
 
 
-async def _record(uow: UnitOfWork, request: IdempotentRequest, response: StoredResponse) -> None:
-    await repo.record(uow.session, user_id=request.user_id, key=request.key, fingerprint=request.fingerprint,
+def _record(uow: UnitOfWork, request: IdempotentRequest, response: StoredResponse) -> None:
+    repo.record(uow.session, user_id=request.user_id, key=request.key, fingerprint=request.fingerprint,
                       method=request.method, path=request.path, status=response.status, body=response.body,
                       headers=response.headers, now=uow.now())
 
@@ -73,7 +73,7 @@ async def execute(uows: UnitOfWorkFactory, request: IdempotentRequest,
                 raise
             refused = refusal(exc)
         else:
-            await _record(uow, request, response)
+            _record(uow, request, response)
             await uow.commit()
             return Executed(response, replayed=False)
     # Refused: everything the action wrote went with its transaction. Store the refusal in a new one
@@ -82,7 +82,7 @@ async def execute(uows: UnitOfWorkFactory, request: IdempotentRequest,
         stored = await replayable(uow, request)
         if stored is not None:
             return Executed(stored, replayed=True)
-        await _record(uow, request, refused)
+        _record(uow, request, refused)
         await uow.commit()
     return Executed(refused, replayed=False)
 

@@ -81,7 +81,7 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
     if request.name in POSITIONED:
         checked = check_in(request.position, await site_location(uow, order.id), policy.radius_m, offline=offline)
     pos = request.position
-    await mobile_repo.add_action(session, MobileAction(
+    mobile_repo.add_action(session, MobileAction(
         work_order_id=order.id, user_id=actor.user_id, action=request.name, outcome=str(outcome),
         idempotency_key=request.idempotency_key, client_seq=request.client_seq, occurred_at=occurred,
         received_at=now, queued_offline=offline, latitude=pos.lat if pos else None,

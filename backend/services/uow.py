@@ -1,6 +1,7 @@
 """The unit of work: one session, one transaction, the outbox and audit rows written with the
-change. The caller (a request, a job, a test) commits; after commit the factory's ``on_commit`` hears
-of it with what the transaction wrote that a background loop cares about: events (the outbox relay),
+change (queued in ``persistence.appends`` and inserted together as the transaction commits). The
+caller (a request, a job, a test) commits; after commit the factory's ``on_commit`` hears of it
+with what the transaction wrote that a background loop cares about: events (the outbox relay),
 the earliest instant of the timer rows it set (the SLA timer loop) and queued jobs (the report
 runner), so each loop wakes only when there is something for it."""
 
@@ -20,6 +21,7 @@ from backend.domain.actors import Principal
 from backend.domain.calendar import BusinessCalendar
 from backend.events import Event
 from backend.observability import request_id_var
+from backend.persistence import appends
 from backend.persistence.tables import AuditLog, Outbox
 
 OnCommit = Callable[["UnitOfWork"], None]
@@ -48,7 +50,7 @@ class UnitOfWork:
 
     def emit(self, event: Event) -> None:
         """Write the event to the outbox in this transaction; it is handed on after commit."""
-        self.session.add(Outbox(
+        appends.append(self.session, Outbox(
             event_id=str(uuid.uuid4()), type=event.type, key=event.key,
             payload=event.model_dump(mode="json"), created_at=self.now(),
         ))
@@ -56,7 +58,7 @@ class UnitOfWork:
 
     def audit(self, actor: Principal, action: str, target_type: str = "", target_id: Any = "",
               **details: Any) -> None:
-        self.session.add(AuditLog(
+        appends.append(self.session, AuditLog(
             at=self.now(), actor_id=actor.user_id, actor_role=str(actor.role), action=action,
             target_type=target_type, target_id=str(target_id), request_id=request_id_var.get(),
             details=details,

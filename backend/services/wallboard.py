@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from backend.domain.telephony import dispatch_board as db
@@ -56,16 +57,18 @@ def _facts(row: WorkOrder) -> db.OrderFacts:
         arrived_at=row.arrived_at)
 
 
+_CARDS_BY_ID = select(WorkOrder).where(col(WorkOrder.id).in_(bindparam("ids", expanding=True)))
+
+
 async def order_cards(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any] | None]:
     """Dispatch-board cards by id: every order on the board (``ids`` None), or the given orders
     (None for those that left the board or do not exist)."""
-    stmt = select(WorkOrder)
     wanted = None if ids is None else sorted(set(ids))
     if wanted is None:
-        stmt = stmt.where(col(WorkOrder.state).not_in([str(s) for s in FINAL_STATES]))
-    else:
-        stmt = stmt.where(col(WorkOrder.id).in_(wanted))
-    rows = (await uow.session.exec(stmt)).all()
+        stmt = select(WorkOrder).where(col(WorkOrder.state).not_in([str(s) for s in FINAL_STATES]))
+        rows = (await uow.session.exec(stmt)).all()
+    else:  # after nearly every commit (the live board's upkeep): a statement built once
+        rows = (await uow.session.exec(_CARDS_BY_ID, params={"ids": wanted})).all()
     cards: dict[str, dict[str, Any] | None] = {str(i): None for i in wanted or []}
     for row in rows:
         cards[str(row.id)] = db.order_card(_facts(row)) if db.on_board(row.state) else None

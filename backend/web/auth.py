@@ -41,7 +41,7 @@ async def require_principal(request: Request, *roles: Role) -> Principal:
     ``Unauthenticated`` (401) or, when ``roles`` are given and the role is not among them,
     ``Forbidden("role-not-allowed")`` (403)."""
     state = request.app.state
-    async with state.sessions() as session:
+    async with state.reads() as session:
         principal = await auth.authenticate(session, state.settings, bearer_token(request), state.clock.now())
     if roles and principal.role not in roles:
         raise errors.Forbidden("role-not-allowed", "your role may not do this",

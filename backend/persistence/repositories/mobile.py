@@ -3,22 +3,24 @@ equipment a phone shows with an order. Writes stay in the caller's transaction."
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.persistence import appends
 from backend.persistence.tables import Customer, Equipment, Site
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables_mobile import MobileAction, WorkOrderPhoto, WorkOrderSignature
 
 
-async def add_action(session: AsyncSession, action: MobileAction) -> None:
-    session.add(action)
-    await session.flush()
+def add_action(session: AsyncSession, action: MobileAction) -> None:
+    """Queued with the transaction's other append-only rows (``persistence.appends``)."""
+    appends.append(session, action)
 
 
 async def actions(session: AsyncSession, work_order_id: int) -> list[MobileAction]:
+    await appends.flush(session)
     rows = await session.exec(select(MobileAction).where(MobileAction.work_order_id == work_order_id)
                               .order_by(MobileAction.id))  # type: ignore[arg-type]
     return list(rows.all())
@@ -36,9 +38,12 @@ async def context(session: AsyncSession, row: Row) -> tuple[Customer | None, Sit
     return customer, site, equipment
 
 
+_SIGNATURE = (select(WorkOrderSignature).where(WorkOrderSignature.work_order_id == bindparam("work_order_id"))
+              .execution_options(populate_existing=True))  # built once: checked by holds and completions
+
+
 async def signature(session: AsyncSession, work_order_id: int) -> WorkOrderSignature | None:
-    found = await session.exec(select(WorkOrderSignature).where(WorkOrderSignature.work_order_id == work_order_id)
-                               .execution_options(populate_existing=True))
+    found = await session.exec(_SIGNATURE, params={"work_order_id": work_order_id})
     return found.first()
 
 

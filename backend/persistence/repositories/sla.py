@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,9 +54,12 @@ async def delete_policy(session: AsyncSession, rule: str, kind: str, zone: str) 
 
 # --- deadlines ---------------------------------------------------------------------------------
 
+_DEADLINES_OF = (select(D).where(D.work_order_id == bindparam("work_order_id"))
+                 .execution_options(populate_existing=True))  # built once: read by most work-order actions
+
+
 async def deadlines_of(session: AsyncSession, work_order_id: int) -> list[SlaDeadline]:
-    stmt = select(D).where(D.work_order_id == work_order_id).execution_options(populate_existing=True)
-    return list((await session.exec(stmt)).all())
+    return list((await session.exec(_DEADLINES_OF, params={"work_order_id": work_order_id})).all())
 
 
 async def get(session: AsyncSession, deadline_id: int) -> SlaDeadline | None:

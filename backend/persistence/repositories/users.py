@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -76,14 +76,18 @@ async def revoke_family(session: AsyncSession, family_id: str, at: datetime) -> 
     return result.rowcount
 
 
+# Built once (runs on every authenticated request): its cache key is computed once, not per call.
+_FAMILY_IS_LIVE = (
+    select(func.count(), func.count(col(RefreshToken.revoked_at)))
+    .select_from(RefreshToken)
+    .join(User, col(User.id) == col(RefreshToken.user_id))
+    .where(col(RefreshToken.family_id) == bindparam("family_id"), col(RefreshToken.user_id) == bindparam("user_id"),
+           col(User.active).is_(True))
+)
+
+
 async def family_is_live(session: AsyncSession, family_id: str, user_id: int) -> bool:
     """The family exists for this user, none of its tokens is revoked, and the user is active."""
-    result = await session.exec(
-        select(func.count(), func.count(col(RefreshToken.revoked_at)))
-        .select_from(RefreshToken)
-        .join(User, col(User.id) == col(RefreshToken.user_id))
-        .where(RefreshToken.family_id == family_id, RefreshToken.user_id == user_id,
-               col(User.active).is_(True))
-    )
+    result = await session.exec(_FAMILY_IS_LIVE, params={"family_id": family_id, "user_id": user_id})
     total, revoked = result.one()
     return total > 0 and revoked == 0

@@ -7,10 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Update, bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,7 @@ from backend import errors
 from backend.domain.actors import Principal
 from backend.domain.work_orders import FINAL_STATES, Kind, State, WorkOrder
 from backend.events import Event, parse_event
+from backend.persistence import appends
 from backend.persistence.tables import DailyCounter, Equipment, User
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables import WorkOrderEvent as EventRow
@@ -67,30 +70,45 @@ async def insert(session: AsyncSession, order: WorkOrder, *, customer_id: int | 
     return row.id
 
 
+def _save_statement(columns: list[str]) -> Update:
+    table = Row.__table__
+    return (update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values({name: bindparam(f"v_{name}") for name in columns}))
+
+
+# Built once: a statement object memoizes its cache key, so executing it again skips building and
+# keying ~40 bound values (the ORM UPDATE cost more than the rest of an action's statements).
+_SAVE = {(): _save_statement(_MUTABLE), ("last_agent_id",): _save_statement([*_MUTABLE, "last_agent_id"])}
+
+
 async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **extra: Any) -> None:
-    """Write the new projection only if nobody else changed the order meanwhile (optimistic lock)."""
-    result = await session.exec(  # type: ignore[call-overload]
-        update(Row).where(Row.id == before.id, Row.version == before.version)
-        .values(**_column_values(after), **extra)
-        .execution_options(synchronize_session="evaluate")  # the loaded row, if any, gets the new values
-    )
+    """Write the new projection only if nobody else changed the order meanwhile (optimistic lock).
+    ``extra``: other columns to set (only ``last_agent_id``)."""
+    values = {**_column_values(after), **extra}
+    params = {f"v_{name}": value for name, value in values.items()}
+    result = await session.exec(_SAVE[tuple(sorted(extra))],
+                                params={"b_id": before.id, "b_version": before.version, **params})
     if result.rowcount != 1:
         raise errors.Conflict("concurrent-update", "the work order changed meanwhile; reload and retry",
                               work_order_id=before.id)
+    row = session.identity_map.get(identity_key(Row, before.id))
+    if row is not None:  # the loaded row, if any, gets the new values (as committed, not dirty)
+        for name, value in values.items():
+            set_committed_value(row, name, value)
 
 
 async def append_events(session: AsyncSession, order_id: int, first_seq: int, events: list[Event],
                         actor: Principal, occurred_at: datetime, recorded_at: datetime) -> None:
     for offset, event in enumerate(events):
-        session.add(EventRow(
+        appends.append(session, EventRow(
             event_id=str(uuid.uuid4()), work_order_id=order_id, seq=first_seq + offset, type=event.type,
             actor_id=actor.user_id, actor_role=str(actor.role), occurred_at=occurred_at,
             recorded_at=recorded_at, payload=event.model_dump(mode="json"),
         ))
-    await session.flush()
 
 
 async def history(session: AsyncSession, order_id: int) -> list[EventRow]:
+    await appends.flush(session)  # this transaction's own events too
     rows = await session.exec(select(EventRow).where(EventRow.work_order_id == order_id).order_by(EventRow.seq))
     return list(rows.all())
 

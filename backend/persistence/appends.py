@@ -1,0 +1,133 @@
+"""Append-only rows of a transaction, written together as it commits.
+
+The event log, the outbox, the audit trail, the mobile action log and the idempotency records are
+only ever inserted, and nothing reads them back in the transaction that writes them. A request adds
+several of them (an engineer's action: one of each), and an ORM flush sends each in its own INSERT
+with a ``RETURNING id`` nobody needs. Here they are kept in the session's ``info`` and written just
+before the commit (a ``before_commit`` listener, so every commit path is covered): on PostgreSQL as
+ONE statement (``WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...``, built once per shape and
+reused), on SQLite as one ``executemany`` per table. A rollback drops them with the rest (a
+rollback to a savepoint, those queued since the savepoint).
+
+Reading such a table inside the writing transaction needs ``await flush(session)`` first
+(``repositories.work_orders.history`` does)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import BindParameter, Dialect, Table, TextClause, bindparam, event, insert, text
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.compiler import IdentifierPreparer
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_KEY = "fieldline.appends"
+_MARKS = "fieldline.appends.savepoints"
+_MAX_COMBINED_ROWS = 32  # beyond this (bulk creation, imports): one executemany per table
+_SHAPES: OrderedDict[tuple[Any, ...], TextClause] = OrderedDict()
+_MAX_SHAPES = 256
+
+Pending = list[tuple[Table, dict[str, Any]]]
+
+
+def append(session: AsyncSession | Session, row: SQLModel) -> None:
+    """Queue ``row`` (a table model, its primary key left to the database) for this transaction."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    if not sync.in_transaction():
+        sync.begin()  # lazy (no connection yet): ties the queue to a transaction a rollback drops
+    table: Table = row.__table__  # type: ignore[attr-defined]
+    serial = table.autoincrement_column
+    values = {c.name: getattr(row, c.key) for c in table.columns if c is not serial}
+    session.info.setdefault(_KEY, []).append((table, values))
+
+
+def pending(session: AsyncSession | Session) -> int:
+    return len(session.info.get(_KEY, ()))
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write the queued rows now (before reading their tables in the same transaction)."""
+    if session.info.get(_KEY):
+        await session.run_sync(_write)
+
+
+def _write(session: Session) -> None:
+    rows: Pending | None = session.info.pop(_KEY, None)
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(rows) <= _MAX_COMBINED_ROWS:
+        statement, params = _combined(rows, connection.dialect)
+        connection.execute(statement, params)
+        return
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for table, values in rows:
+        by_table.setdefault(table, []).append(values)
+    for table, values_list in by_table.items():  # first-appended table first (foreign keys)
+        connection.execute(insert(table), values_list)
+
+
+def _combined(rows: Pending, dialect: Dialect) -> tuple[TextClause, dict[str, Any]]:
+    """One INSERT for all rows: each table's rows a multi-row VALUES, all but the last table in
+    data-modifying CTEs. SQLAlchemy does not cache statements with DML in CTEs (it would compile
+    this one on every commit), so it is written as a typed ``text()`` once per shape (tables, row
+    counts, columns) and reused."""
+    groups: dict[Table, list[dict[str, Any]]] = {}
+    for table, values in rows:
+        groups.setdefault(table, []).append(values)
+    shape = tuple((t.name, len(vs), tuple(vs[0])) for t, vs in groups.items())
+    params: dict[str, Any] = {}
+    for g, values_list in enumerate(groups.values()):
+        for r, values in enumerate(values_list):
+            for name, value in values.items():
+                params[f"a{g}_{r}_{name}"] = value
+    statement = _SHAPES.get(shape)
+    if statement is None:
+        statement = _build(list(groups.items()), dialect.identifier_preparer)
+        _SHAPES[shape] = statement
+        if len(_SHAPES) > _MAX_SHAPES:
+            _SHAPES.popitem(last=False)
+    else:
+        _SHAPES.move_to_end(shape)
+    return statement, params
+
+
+def _build(groups: list[tuple[Table, list[dict[str, Any]]]], quote: IdentifierPreparer) -> TextClause:
+    inserts: list[str] = []
+    binds: list[BindParameter[Any]] = []
+    for g, (table, values_list) in enumerate(groups):
+        columns = list(values_list[0])
+        tuples = []
+        for r in range(len(values_list)):
+            names = [f"a{g}_{r}_{c}" for c in columns]
+            binds.extend(bindparam(n, type_=table.c[c].type) for n, c in zip(names, columns, strict=True))
+            tuples.append("(" + ", ".join(f":{n}" for n in names) + ")")
+        inserts.append(f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
+                       f"VALUES {', '.join(tuples)}")
+    *ctes, last = inserts
+    with_clause = "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes)) + " " if ctes else ""
+    return text(with_clause + last).bindparams(*binds)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _write(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_started(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:  # remember where the queue stood: a rollback to it drops what came after
+        session.info.setdefault(_MARKS, {})[transaction] = len(session.info.get(_KEY, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(_KEY, None)
+        session.info.pop(_MARKS, None)
+        return
+    mark = session.info.get(_MARKS, {}).pop(previous, None)
+    if mark is not None and _KEY in session.info:
+        del session.info[_KEY][mark:]

@@ -1,0 +1,69 @@
+"""The PostgreSQL connection pool: a pooled connection is pinged on checkout only after sitting idle
+(``db.IDLE_PING_S``), a dead one is replaced without the caller noticing, and read sessions run in
+autocommit (one round trip per read)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend.persistence import db
+from tests.support.servers import Postgres
+
+
+@pytest.fixture
+async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(pg_url, pool_size=1)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def pings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    seen: list[int] = []
+    real = AsyncAdapt_asyncpg_connection.ping
+
+    def counting(self: AsyncAdapt_asyncpg_connection) -> None:
+        seen.append(1)
+        real(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", counting)
+    return seen
+
+
+async def backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+
+async def test_a_connection_in_steady_use_is_not_pinged(pg_engine: AsyncEngine, pings: list[int]) -> None:
+    first = await backend_pid(pg_engine)
+    assert [await backend_pid(pg_engine) for _ in range(5)] == [first] * 5  # the same pooled connection
+    assert pings == []
+
+
+async def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(
+        pg_engine: AsyncEngine, pg: Postgres, pings: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    old = await backend_pid(pg_engine)
+    # What a database restart does to pooled connections (waits until the backend has exited).
+    pg.psql(f"SELECT pg_terminate_backend({old}, 5000)")
+    monkeypatch.setattr(db, "IDLE_PING_S", 0.0)  # every checkout now finds its connection "idle"
+    new = await backend_pid(pg_engine)  # no error: the failed ping made the pool reconnect
+    assert new != old
+    assert len(pings) >= 1
+
+
+async def test_read_sessions_run_each_statement_in_its_own_transaction(pg_engine: AsyncEngine) -> None:
+    query = text("SELECT txid_current()")
+    async with db.read_session_factory(pg_engine)() as session:
+        first = (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
+        second = (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
+    assert second != first  # autocommit: no BEGIN, each statement its own transaction
+    async with db.session_factory(pg_engine)() as session:
+        first = (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
+        second = (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
+    assert second == first  # an ordinary session: one transaction
