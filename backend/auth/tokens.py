@@ -3,6 +3,7 @@ audience, lifetime and the current time are arguments; no database, no settings,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -66,11 +67,25 @@ def _invalid(reason: str) -> errors.Unauthenticated:
 def decode_access(token: str, *, secret: str, issuer: str, audience: str, now: datetime) -> AccessClaims:
     """Verify signature, algorithm, audience, issuer and type, then expiry against ``now``.
     Raises ``Unauthenticated`` with code ``invalid-token`` or ``token-expired``."""
+    claims = _verified(token, secret, issuer, audience)
+    if claims.issued_at > now + timedelta(seconds=CLOCK_SKEW_S):
+        raise _invalid("issued in the future")
+    if claims.expires_at <= now:
+        raise errors.Unauthenticated("token-expired", "the access token has expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, secret: str, issuer: str, audience: str) -> AccessClaims:
+    """Everything about a token that does not depend on the time. Remembered for the tokens in use
+    (a phone sends the same token with every request for its lifetime, and verifying it is a third
+    of the request's authentication); only successes are remembered, the time checks run every
+    call."""
     try:
         header = jwt.get_unverified_header(token)
         payload: dict[str, Any] = jwt.decode(
             token, secret, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
-            # Time comes from our injected clock, so PyJWT's wall-clock checks are off and done below.
+            # Time comes from our injected clock, so PyJWT's wall-clock checks are off and done above.
             options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False,
                      "verify_nbf": False, "strict_aud": True},
         )
@@ -91,10 +106,6 @@ def decode_access(token: str, *, secret: str, issuer: str, audience: str, now: d
         raise _invalid("malformed claims")
     if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (region_id, provider_id)):
         raise _invalid("malformed claims")
-    if issued_at > now + timedelta(seconds=CLOCK_SKEW_S):
-        raise _invalid("issued in the future")
-    if expires_at <= now:
-        raise errors.Unauthenticated("token-expired", "the access token has expired")
     return AccessClaims(user_id, role, str(payload.get("usr", "")), region_id, provider_id,
                         session_id, issued_at, expires_at)
 

@@ -14,6 +14,7 @@ Reading such a table inside the writing transaction needs ``await flush(session)
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import Any
 
@@ -32,15 +33,34 @@ _MAX_SHAPES = 256
 Pending = list[tuple[Table, dict[str, Any]]]
 
 
-def append(session: AsyncSession | Session, row: SQLModel) -> None:
-    """Queue ``row`` (a table model, its primary key left to the database) for this transaction."""
+def append(session: AsyncSession | Session, model: type[SQLModel], **values: Any) -> None:
+    """Queue a row of ``model``'s table for this transaction: its column values by name (a column
+    not given gets its database default; the serial key is left to the database). Values, not a
+    model instance: an instrumented instance costs more to build than its INSERT costs to send."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    defaults = _defaults(table)
+    unknown = values.keys() - defaults.keys()
+    if unknown:
+        raise TypeError(f"{table.name} has no column(s) {sorted(unknown)}")
     sync = session.sync_session if isinstance(session, AsyncSession) else session
     if not sync.in_transaction():
         sync.begin()  # lazy (no connection yet): ties the queue to a transaction a rollback drops
-    table: Table = row.__table__  # type: ignore[attr-defined]
+    session.info.setdefault(_KEY, []).append((table, {**defaults, **values}))
+
+
+@functools.cache
+def _defaults(table: Table) -> dict[str, Any]:
+    """Every column but the serial key, with its Python-side default (or None): each row of a
+    table carries every column, in table order, so rows of a table share one statement shape."""
     serial = table.autoincrement_column
-    values = {c.name: getattr(row, c.key) for c in table.columns if c is not serial}
-    session.info.setdefault(_KEY, []).append((table, values))
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        if column is serial:
+            continue
+        default = column.default
+        scalar = default is not None and getattr(default, "is_scalar", False)
+        out[column.name] = default.arg if scalar else None  # type: ignore[union-attr]
+    return out
 
 
 def pending(session: AsyncSession | Session) -> int:
@@ -62,10 +82,10 @@ def _write(session: Session) -> None:
         statement, params = _combined(rows, connection.dialect)
         connection.execute(statement, params)
         return
-    by_table: dict[Table, list[dict[str, Any]]] = {}
+    by_shape: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, values in rows:
-        by_table.setdefault(table, []).append(values)
-    for table, values_list in by_table.items():  # first-appended table first (foreign keys)
+        by_shape.setdefault((table, tuple(values)), []).append(values)
+    for (table, _), values_list in by_shape.items():  # first-appended table first (foreign keys)
         connection.execute(insert(table), values_list)
 
 
@@ -74,10 +94,10 @@ def _combined(rows: Pending, dialect: Dialect) -> tuple[TextClause, dict[str, An
     data-modifying CTEs. SQLAlchemy does not cache statements with DML in CTEs (it would compile
     this one on every commit), so it is written as a typed ``text()`` once per shape (tables, row
     counts, columns) and reused."""
-    groups: dict[Table, list[dict[str, Any]]] = {}
+    groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, values in rows:
-        groups.setdefault(table, []).append(values)
-    shape = tuple((t.name, len(vs), tuple(vs[0])) for t, vs in groups.items())
+        groups.setdefault((table, tuple(values)), []).append(values)
+    shape = tuple((t.name, len(vs), keys) for (t, keys), vs in groups.items())
     params: dict[str, Any] = {}
     for g, values_list in enumerate(groups.values()):
         for r, values in enumerate(values_list):
@@ -85,7 +105,7 @@ def _combined(rows: Pending, dialect: Dialect) -> tuple[TextClause, dict[str, An
                 params[f"a{g}_{r}_{name}"] = value
     statement = _SHAPES.get(shape)
     if statement is None:
-        statement = _build(list(groups.items()), dialect.identifier_preparer)
+        statement = _build([(t, vs) for (t, _), vs in groups.items()], dialect.identifier_preparer)
         _SHAPES[shape] = statement
         if len(_SHAPES) > _MAX_SHAPES:
             _SHAPES.popitem(last=False)

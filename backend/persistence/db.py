@@ -12,6 +12,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+READ_ONLY = "fieldline_read_only"  # execution option of read sessions (see read_session_factory)
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -78,7 +80,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read sessions (read_session_factory) take no write lock: in WAL mode readers and the one
+        # writer never block each other.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -86,11 +90,12 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for a lone read (the access-token session check on every request): on PostgreSQL
-    in autocommit, so the read is one round trip instead of BEGIN, SELECT, ROLLBACK. On SQLite the
-    ordinary sessions (their BEGIN IMMEDIATE is a local call, and autocommit would skip it
-    unevenly)."""
+    """Sessions that only read (the access-token session check on every request, the live board's
+    cards): on PostgreSQL in autocommit, so a read is one round trip instead of BEGIN, SELECT,
+    ROLLBACK; on SQLite a plain (deferred) BEGIN instead of BEGIN IMMEDIATE, so they do not queue
+    for the one writer's lock. Never write through them."""
     if is_sqlite(str(engine.url)):
-        return session_factory(engine)
+        return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), class_=AsyncSession,
+                                  expire_on_commit=False)
     return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
                               expire_on_commit=False)

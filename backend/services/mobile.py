@@ -19,7 +19,7 @@ from backend.domain.work_orders import FINAL_STATES, WorkOrder
 from backend.domain.work_orders import commands as c
 from backend.persistence.repositories import mobile as mobile_repo
 from backend.persistence.repositories import work_orders as repo
-from backend.persistence.tables_mobile import MobileAction, WorkOrderSignature
+from backend.persistence.tables_mobile import WorkOrderSignature
 from backend.services import work_orders
 from backend.services.uow import UnitOfWork
 from backend.settings import Settings
@@ -81,13 +81,13 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
     if request.name in POSITIONED:
         checked = check_in(request.position, await site_location(uow, order.id), policy.radius_m, offline=offline)
     pos = request.position
-    mobile_repo.add_action(session, MobileAction(
-        work_order_id=order.id, user_id=actor.user_id, action=request.name, outcome=str(outcome),
+    mobile_repo.add_action(
+        session, work_order_id=order.id, user_id=actor.user_id, action=request.name, outcome=str(outcome),
         idempotency_key=request.idempotency_key, client_seq=request.client_seq, occurred_at=occurred,
         received_at=now, queued_offline=offline, latitude=pos.lat if pos else None,
         longitude=pos.lon if pos else None, accuracy_m=pos.accuracy_m if pos else None,
         distance_m=checked.distance_m if checked else None,
-        checkin_status=str(checked.status) if checked else None, version_after=order.version))
+        checkin_status=str(checked.status) if checked else None, version_after=order.version)
     return ActionResult(order=order, outcome=outcome, check_in=checked, occurred_at=occurred, received_at=now)
 
 

@@ -50,19 +50,15 @@ class UnitOfWork:
 
     def emit(self, event: Event) -> None:
         """Write the event to the outbox in this transaction; it is handed on after commit."""
-        appends.append(self.session, Outbox(
-            event_id=str(uuid.uuid4()), type=event.type, key=event.key,
-            payload=event.model_dump(mode="json"), created_at=self.now(),
-        ))
+        appends.append(self.session, Outbox, event_id=str(uuid.uuid4()), type=event.type, key=event.key,
+                       payload=event.model_dump(mode="json"), created_at=self.now(), published_at=None)
         self.emitted.append(event)
 
     def audit(self, actor: Principal, action: str, target_type: str = "", target_id: Any = "",
               **details: Any) -> None:
-        appends.append(self.session, AuditLog(
-            at=self.now(), actor_id=actor.user_id, actor_role=str(actor.role), action=action,
-            target_type=target_type, target_id=str(target_id), request_id=request_id_var.get(),
-            details=details,
-        ))
+        appends.append(self.session, AuditLog, at=self.now(), actor_id=actor.user_id, actor_role=str(actor.role),
+                       action=action, target_type=target_type, target_id=str(target_id),
+                       request_id=request_id_var.get(), details=details)
 
     async def commit(self) -> None:
         await self.session.commit()

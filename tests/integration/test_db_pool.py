@@ -1,10 +1,13 @@
-"""The PostgreSQL connection pool: a pooled connection is pinged on checkout only after sitting idle
-(``db.IDLE_PING_S``), a dead one is replaced without the caller noticing, and read sessions run in
-autocommit (one round trip per read)."""
+"""Connections and sessions: on PostgreSQL a pooled connection is pinged on checkout only after
+sitting idle (``db.IDLE_PING_S``), a dead one is replaced without the caller noticing, and read
+sessions run in autocommit (one round trip per read); on SQLite read sessions do not queue behind
+the writer's lock."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -67,3 +70,19 @@ async def test_read_sessions_run_each_statement_in_its_own_transaction(pg_engine
         first = (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
         second = (await session.exec(query)).scalar_one()  # type: ignore[call-overload]
     assert second == first  # an ordinary session: one transaction
+
+
+async def test_sqlite_read_sessions_do_not_wait_for_the_writer(tmp_path: Path) -> None:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
+    try:
+        async with db.session_factory(engine)() as writer:
+            await writer.exec(text("CREATE TABLE t (x INTEGER)"))  # type: ignore[call-overload]
+            await writer.commit()
+            await writer.exec(text("INSERT INTO t VALUES (1)"))  # type: ignore[call-overload]
+            # The writer now holds SQLite's write lock (BEGIN IMMEDIATE) and has not committed.
+            async with db.read_session_factory(engine)() as reader:
+                seen = await asyncio.wait_for(reader.exec(text("SELECT count(*) FROM t")), 5)  # type: ignore[call-overload]
+                assert seen.scalar_one() == 0  # the committed state, at once
+            await writer.commit()
+    finally:
+        await engine.dispose()

@@ -126,3 +126,15 @@ def test_refresh_tokens_are_random_and_stored_as_sha256_hex() -> None:
     digest = tokens.hash_refresh_token(first)
     assert len(digest) == 64 and int(digest, 16) >= 0
     assert digest == tokens.hash_refresh_token(first) != tokens.hash_refresh_token(second)
+
+
+def test_a_token_verified_once_is_still_checked_against_the_time_and_the_keys() -> None:
+    token = _issue()
+    assert _decode(token).user_id == 7  # verified, and now remembered
+    assert _code(token, now=NOW + timedelta(seconds=900)) == "token-expired"  # expiry is checked every time
+    assert _code(token, now=NOW - timedelta(seconds=tokens.CLOCK_SKEW_S + 1)) == "invalid-token"
+    assert _code(token, secret=SECRET + "-rotated") == "invalid-token"  # another key: verified afresh
+    assert _code(token, audience="someone-else") == "invalid-token"
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert _code(tampered) == "invalid-token"
+    assert _decode(token).user_id == 7

@@ -55,9 +55,9 @@ def record(session: AsyncSession, *, user_id: int, key: str, fingerprint: str, m
     """The response of a request that ran, written in its transaction as it commits (queued with
     the other append-only rows; the unique (user, key) constraint is the last line of defence: the
     lock and ``find`` come first)."""
-    appends.append(session, Record(
-        user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path, state="done",
-        status_code=status, response_body=body, response_headers=headers, created_at=now, completed_at=now))
+    appends.append(session, Record, user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path,
+                   state="done", status_code=status, response_body=body, response_headers=headers, created_at=now,
+                   completed_at=now)
 
 
 async def prune(session: AsyncSession, created_before: datetime) -> int:

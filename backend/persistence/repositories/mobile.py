@@ -3,6 +3,8 @@ equipment a phone shows with an order. Writes stay in the caller's transaction."
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import select
@@ -14,9 +16,10 @@ from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables_mobile import MobileAction, WorkOrderPhoto, WorkOrderSignature
 
 
-def add_action(session: AsyncSession, action: MobileAction) -> None:
-    """Queued with the transaction's other append-only rows (``persistence.appends``)."""
-    appends.append(session, action)
+def add_action(session: AsyncSession, **values: Any) -> None:
+    """A ``MobileAction`` row by its column values, queued with the transaction's other
+    append-only rows (``persistence.appends``)."""
+    appends.append(session, MobileAction, **values)
 
 
 async def actions(session: AsyncSession, work_order_id: int) -> list[MobileAction]:

@@ -100,11 +100,9 @@ async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **ext
 async def append_events(session: AsyncSession, order_id: int, first_seq: int, events: list[Event],
                         actor: Principal, occurred_at: datetime, recorded_at: datetime) -> None:
     for offset, event in enumerate(events):
-        appends.append(session, EventRow(
-            event_id=str(uuid.uuid4()), work_order_id=order_id, seq=first_seq + offset, type=event.type,
-            actor_id=actor.user_id, actor_role=str(actor.role), occurred_at=occurred_at,
-            recorded_at=recorded_at, payload=event.model_dump(mode="json"),
-        ))
+        appends.append(session, EventRow, event_id=str(uuid.uuid4()), work_order_id=order_id, seq=first_seq + offset,
+                       type=event.type, actor_id=actor.user_id, actor_role=str(actor.role), occurred_at=occurred_at,
+                       recorded_at=recorded_at, payload=event.model_dump(mode="json"))
 
 
 async def history(session: AsyncSession, order_id: int) -> list[EventRow]:
