@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func
@@ -22,8 +23,18 @@ from backend.persistence import appends
 from backend.persistence.db import session_factory
 from backend.persistence.tables import AuditLog, Outbox
 from backend.services.uow import UnitOfWork, UnitOfWorkFactory
+from tests.conftest import BACKENDS
+from tests.support.apptest import fresh_database
 
 AT = datetime(2026, 3, 2, 1, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database per test (overrides conftest's shared one): these tests commit audit and
+    outbox rows that tests sharing a database would count."""
+    with fresh_database(request, request.param, tmp_path / "appends.db") as url:
+        yield url
 
 
 @pytest.fixture
@@ -52,7 +63,8 @@ def outbox_row(payload: dict[str, object]) -> dict[str, object]:
 
 
 def audit_row(action: str) -> dict[str, object]:
-    return {"at": AT, "actor_id": None, "action": action, "target_type": "test", "target_id": "1",
+    # Not a work order's target: other tests on this database count a work order's audit rows.
+    return {"at": AT, "actor_id": None, "action": action, "target_type": "test", "target_id": "appends-test",
             "request_id": "r-1", "details": {"n": 1, "nested": {"x": [1, 2]}}}  # actor_role: its default
 
 
