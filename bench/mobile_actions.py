@@ -1,10 +1,12 @@
 """Work-order actions per second in ONE process, idempotency on: every action is a real mobile API
 request (``POST /api/mobile/v1/work-orders/{id}/{action}`` with a fresh Idempotency-Key, an access
-token, a JSON body) through the whole ASGI app (middleware, auth, idempotency claim + stored
+token, a JSON body) through the whole ASGI app (middleware, auth, idempotency lock, look-up and stored
 response, the lifecycle rules, event log, outbox, audit, SLA deadlines and push rows in one
 transaction), on a throwaway PostgreSQL and on SQLite. The peer, in the same run, on the same
 database, through the same client and concurrency: a bare Starlette endpoint doing one INSERT per
-request (the ceiling of "an HTTP request that commits a row"). Prints actions/s and p50/p99.
+request (the ceiling of "an HTTP request that commits a row"). Prints requests/s, p50/p99, the
+process's CPU per request and SQL statements per request (more stable than requests/s on a machine
+whose speed drifts).
 
 Run: ``flock /tmp/bench.lock .venv/bin/python -m bench.mobile_actions [--actions N] [--concurrency N]
 [--quick]`` (about 3 minutes; ``--quick``: a smoke run of a few seconds per backend)."""
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import resource
 import tempfile
 import time
 import uuid
@@ -25,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -68,6 +72,19 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
+STATEMENTS = [0]  # every SQL statement any engine of this process sends (the census)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_statement(*_: Any) -> None:
+    STATEMENTS[0] += 1
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class Result:
     name: str
@@ -75,6 +92,8 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    cpu_s: float = 0.0  # this process's CPU during the run (app, its background loops and the client)
+    statements: int = 0
 
     @property
     def per_s(self) -> float:
@@ -82,8 +101,9 @@ class Result:
 
     def line(self) -> str:
         return (f"{self.name:<34} {self.per_s:8.0f} req/s   p50 {pct(self.latencies_ms, 50):6.1f} ms   "
-                f"p99 {pct(self.latencies_ms, 99):6.1f} ms   ({self.requests:,} requests, {self.errors} errors, "
-                f"{self.seconds:.1f} s)")
+                f"p99 {pct(self.latencies_ms, 99):6.1f} ms   CPU {1000 * self.cpu_s / self.requests:5.2f} ms/req   "
+                f"{self.statements / self.requests:4.1f} statements/req   ({self.requests:,} requests, "
+                f"{self.errors} errors, {self.seconds:.1f} s)")
 
 
 def body_of(step: str, now: datetime) -> dict[str, Any]:
@@ -111,9 +131,10 @@ async def drive(client: httpx.AsyncClient, lanes: list[list[Callable[[], Awaitab
                 if errors[0] <= 3:
                     print(f"  {name}: {response.status_code} {response.text[:200]}")
 
-    t0 = time.perf_counter()
+    t0, c0, s0 = time.perf_counter(), cpu_s(), STATEMENTS[0]
     await asyncio.gather(*(lane(calls) for calls in lanes))
-    return Result(name, len(latencies), errors[0], time.perf_counter() - t0, latencies)
+    return Result(name, len(latencies), errors[0], time.perf_counter() - t0, latencies, cpu_s() - c0,
+                  STATEMENTS[0] - s0)
 
 
 # --- the product: the mobile API --------------------------------------------------------------
@@ -236,7 +257,8 @@ async def compare(backend: str, url: str, actions: int, concurrency: int) -> dic
     print(f"[{backend}] concurrency {concurrency}, {orders} orders x {len(STEPS)} actions")
     print("  " + product.line())
     print("  " + peer.line())
-    print(f"  mobile actions / ceiling: {share:.0%}")
+    print(f"  mobile actions / ceiling: {share:.0%}   (CPU per request: ceiling / action = "
+          f"{(peer.cpu_s / peer.requests) / (product.cpu_s / product.requests):.0%})")
     return {"backend": backend, "product": product, "peer": peer, "share": share}
 
 
