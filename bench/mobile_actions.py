@@ -4,7 +4,8 @@ token, a JSON body) through the whole ASGI app (middleware, auth, idempotency lo
 response, the lifecycle rules, event log, outbox, audit, SLA deadlines and push rows in one
 transaction), on a throwaway PostgreSQL and on SQLite. The peer, in the same run, on the same
 database, through the same client and concurrency: a bare Starlette endpoint doing one INSERT per
-request (the ceiling of "an HTTP request that commits a row"). Prints requests/s, p50/p99, the
+request (the ceiling of "an HTTP request that commits a row"), once through SQLAlchemy Core and once
+on the driver as the product's hot statements run (``persistence.statements``). Prints requests/s, p50/p99, the
 process's CPU per request and SQL statements per request (more stable than requests/s on a machine
 whose speed drifts).
 
@@ -40,6 +41,7 @@ from backend.domain.work_orders import commands as c
 from backend.domain.work_orders.creation import NewWorkOrder
 from backend.persistence.db import create_engine, session_factory
 from backend.persistence.migrate import upgrade
+from backend.persistence.statements import Statement
 from backend.services import work_orders as svc
 from backend.services.uow import UnitOfWorkFactory
 from backend.settings import Settings
@@ -201,25 +203,36 @@ async def mobile_actions(settings: Settings, orders: int, concurrency: int) -> R
 
 # --- the peer: a bare Starlette endpoint doing one INSERT ---------------------------------------
 
-def ceiling_app(engine: AsyncEngine) -> Starlette:
+_INSERT = "INSERT INTO bench_ceiling (k, body) VALUES (:k, :b)"
+
+
+def ceiling_app(engine: AsyncEngine, on_driver: bool) -> Starlette:
+    """One INSERT and its commit per request: through SQLAlchemy Core (``engine.begin()``), or with the
+    machinery the product's hot statements use (``persistence.statements``: the pool's connection,
+    its transaction, the statement on the driver)."""
+    statement = Statement(text(_INSERT))
+
     async def insert(request: Request) -> Response:
         body = await request.json()
+        values = {"k": request.headers.get("idempotency-key", ""), "b": str(body)}
         async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO bench_ceiling (k, body) VALUES (:k, :b)"),
-                               {"k": request.headers.get("idempotency-key", ""), "b": str(body)})
+            if on_driver:
+                await statement.rowcount(conn, **values)
+            else:
+                await conn.execute(text(_INSERT), values)
         return JSONResponse({"ok": True})
 
     return Starlette(routes=[Route("/insert", insert, methods=["POST"])])
 
 
-async def ceiling(settings: Settings, requests: int, concurrency: int) -> Result:
+async def ceiling(settings: Settings, requests: int, concurrency: int, on_driver: bool = False) -> Result:
     engine = create_engine(settings.database_url)
     try:
         async with engine.begin() as conn:
             serial = "SERIAL" if engine.dialect.name == "postgresql" else "INTEGER"
             await conn.execute(text(f"CREATE TABLE IF NOT EXISTS bench_ceiling (id {serial} PRIMARY KEY, "
                                     "k TEXT NOT NULL, body TEXT NOT NULL)"))
-        app = ceiling_app(engine)
+        app = ceiling_app(engine, on_driver)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             def send() -> Awaitable[httpx.Response]:
                 return client.post("/insert", json={"occurred_at": None},
@@ -227,7 +240,8 @@ async def ceiling(settings: Settings, requests: int, concurrency: int) -> Result
 
             per_lane = max(1, requests // concurrency)
             await drive(client, [[send] * 10], "warm-up")
-            return await drive(client, [[send] * per_lane for _ in range(concurrency)], "bare Starlette + 1 INSERT")
+            name = "bare Starlette + 1 INSERT, driver" if on_driver else "bare Starlette + 1 INSERT"
+            return await drive(client, [[send] * per_lane for _ in range(concurrency)], name)
     finally:
         await engine.dispose()
 
@@ -253,13 +267,15 @@ async def compare(backend: str, url: str, actions: int, concurrency: int) -> dic
     orders = max(concurrency, actions // len(STEPS))
     product = await mobile_actions(settings, orders, concurrency)
     peer = await ceiling(settings, product.requests, concurrency)
+    driver_peer = await ceiling(settings, product.requests, concurrency, on_driver=True)
     share = product.per_s / peer.per_s
     print(f"[{backend}] concurrency {concurrency}, {orders} orders x {len(STEPS)} actions")
-    print("  " + product.line())
-    print("  " + peer.line())
-    print(f"  mobile actions / ceiling: {share:.0%}   (CPU per request: ceiling / action = "
-          f"{(peer.cpu_s / peer.requests) / (product.cpu_s / product.requests):.0%})")
-    return {"backend": backend, "product": product, "peer": peer, "share": share}
+    for result in (product, peer, driver_peer):
+        print("  " + result.line())
+    for name, ref in (("ceiling", peer), ("ceiling on the driver", driver_peer)):
+        print(f"  mobile actions / {name}: {product.per_s / ref.per_s:.0%}   (CPU per request: {name} / action = "
+              f"{(ref.cpu_s / ref.requests) / (product.cpu_s / product.requests):.0%})")
+    return {"backend": backend, "product": product, "peer": peer, "driver_peer": driver_peer, "share": share}
 
 
 async def main(actions: int, concurrency: int, backends: list[str]) -> None:

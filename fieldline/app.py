@@ -100,7 +100,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             app.state.runtime = runtime
             app.state.engine = runtime.engine
             app.state.sessions = runtime.sessions
-            app.state.reads = runtime.reads
             app.state.uows = runtime.uows
             app.state.broker = runtime.broker
             # Feature services started with the app and stopped (in reverse order) with it:

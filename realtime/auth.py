@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import errors
 from backend.auth import tokens
 from backend.clock import Clock
 from backend.domain.actors import Principal
+from backend.persistence.db import read_connection
 from backend.services import auth
 from backend.settings import Settings
 from realtime.protocol import Close
@@ -27,16 +27,16 @@ class Grant:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(self, settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.engine = engine
         self.clock = clock
 
     async def check(self, token: str | None) -> Grant:
         """Raises ``errors.Unauthenticated`` (codes as ``authenticate``)."""
         now = self.clock.now()
-        async with self.sessions() as session:
-            principal = await auth.authenticate(session, self.settings, token, now)
+        async with read_connection(self.engine) as connection:
+            principal = await auth.authenticate(connection, self.settings, token, now)
         assert token is not None
         claims = tokens.decode_access(token, secret=self.settings.secret_key.get_secret_value(),
                                       issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience, now=now)

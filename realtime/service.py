@@ -40,7 +40,7 @@ async def hub_service(app: Any, runtime: Any, *,
     settings = runtime.settings
     stats = stats_config(settings)
     hub = Hub(clock=runtime.clock, stats=stats)
-    authenticator = Authenticator(settings, runtime.reads, runtime.clock)
+    authenticator = Authenticator(settings, runtime.engine, runtime.clock)
     app.state.hub = hub
     metrics = getattr(app.state, "metrics", None)
     app.state.hub_metrics = HubMetrics(metrics.registry, hub) if metrics is not None else None

@@ -4,10 +4,10 @@ The event log, the outbox, the audit trail, the mobile action log and the idempo
 only ever inserted, and nothing reads them back in the transaction that writes them. A request adds
 several of them (an engineer's action: one of each), and an ORM flush sends each in its own INSERT
 with a ``RETURNING id`` nobody needs. Here they are kept in the session's ``info`` and written just
-before the commit (a ``before_commit`` listener, so every commit path is covered): on PostgreSQL as
-ONE statement (``WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...``, built once per shape and
-reused), on SQLite as one ``executemany`` per table. A rollback drops them with the rest (a
-rollback to a savepoint, those queued since the savepoint).
+before the commit (by ``UnitOfWork.commit``, on the driver; a ``before_commit`` listener covers every
+other commit path): on PostgreSQL as ONE statement (``WITH w0 AS (INSERT ...), w1 AS (INSERT ...)
+INSERT ...``, built once per shape and reused), on SQLite as one multi-row INSERT per table. A
+rollback drops them with the rest (a rollback to a savepoint, those queued since the savepoint).
 
 Reading such a table inside the writing transaction needs ``await flush(session)`` first
 (``repositories.work_orders.history`` does)."""
@@ -24,10 +24,12 @@ from sqlalchemy.sql.compiler import IdentifierPreparer
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.persistence.statements import Statement
+
 _KEY = "fieldline.appends"
 _MARKS = "fieldline.appends.savepoints"
 _MAX_COMBINED_ROWS = 32  # beyond this (bulk creation, imports): one executemany per table
-_SHAPES: OrderedDict[tuple[Any, ...], TextClause] = OrderedDict()
+_SHAPES: OrderedDict[tuple[Any, ...], list[Statement]] = OrderedDict()
 _MAX_SHAPES = 256
 
 Pending = list[tuple[Table, dict[str, Any]]]
@@ -69,19 +71,40 @@ def pending(session: AsyncSession | Session) -> int:
 
 async def flush(session: AsyncSession) -> None:
     """Write the queued rows now (before reading their tables in the same transaction)."""
-    if session.info.get(_KEY):
-        await session.run_sync(_write)
+    await write(session)
+
+
+async def write(session: AsyncSession) -> None:
+    """Write the queued rows now, on the driver (``persistence.statements``): ``UnitOfWork.commit``
+    calls it just before committing; the ``before_commit`` listener writes, through SQLAlchemy, what a
+    commit by another path finds still queued."""
+    rows: Pending | None = session.info.pop(_KEY, None)
+    if not rows:
+        return
+    if len(rows) > _MAX_COMBINED_ROWS:
+        await session.run_sync(_write_many, rows)
+        return
+    bind = session.bind
+    assert bind is not None, "appends need a session bound to an engine or a connection"
+    for statement, params in _combined(rows, bind.dialect):
+        await statement.rowcount(session, **params)
 
 
 def _write(session: Session) -> None:
     rows: Pending | None = session.info.pop(_KEY, None)
     if not rows:
         return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(rows) <= _MAX_COMBINED_ROWS:
-        statement, params = _combined(rows, connection.dialect)
-        connection.execute(statement, params)
+    if len(rows) > _MAX_COMBINED_ROWS:
+        _write_many(session, rows)
         return
+    connection = session.connection()
+    for statement, params in _combined(rows, connection.dialect):
+        connection.execute(statement.element, params)  # type: ignore[arg-type]
+
+
+def _write_many(session: Session, rows: Pending) -> None:
+    """Bulk (creation in bulk, imports): one executemany per table and shape."""
+    connection = session.connection()
     by_shape: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, values in rows:
         by_shape.setdefault((table, tuple(values)), []).append(values)
@@ -89,46 +112,51 @@ def _write(session: Session) -> None:
         connection.execute(insert(table), values_list)
 
 
-def _combined(rows: Pending, dialect: Dialect) -> tuple[TextClause, dict[str, Any]]:
-    """One INSERT for all rows: each table's rows a multi-row VALUES, all but the last table in
-    data-modifying CTEs. SQLAlchemy does not cache statements with DML in CTEs (it would compile
-    this one on every commit), so it is written as a typed ``text()`` once per shape (tables, row
-    counts, columns) and reused."""
+def _combined(rows: Pending, dialect: Dialect) -> list[tuple[Statement, dict[str, Any]]]:
+    """Few statements for all rows: each table's rows a multi-row VALUES; on PostgreSQL all tables
+    in ONE statement (all but the last in data-modifying CTEs), on SQLite one per table (it has no
+    DML in CTEs). SQLAlchemy does not cache statements with DML in CTEs (it would compile this one on
+    every commit), so each is written as a typed ``text()`` once per shape (tables, row counts,
+    columns) and reused."""
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, values in rows:
         groups.setdefault((table, tuple(values)), []).append(values)
-    shape = tuple((t.name, len(vs), keys) for (t, keys), vs in groups.items())
     params: dict[str, Any] = {}
     for g, values_list in enumerate(groups.values()):
         for r, values in enumerate(values_list):
             for name, value in values.items():
                 params[f"a{g}_{r}_{name}"] = value
-    statement = _SHAPES.get(shape)
-    if statement is None:
-        statement = _build([(t, vs) for (t, _), vs in groups.items()], dialect.identifier_preparer)
-        _SHAPES[shape] = statement
+    together = dialect.name == "postgresql"
+    shape = (together, tuple((t.name, len(vs), keys) for (t, keys), vs in groups.items()))
+    statements = _SHAPES.get(shape)
+    if statements is None:
+        built = _build([(t, vs) for (t, _), vs in groups.items()], dialect.identifier_preparer, together)
+        statements = _SHAPES[shape] = [Statement(b) for b in built]
         if len(_SHAPES) > _MAX_SHAPES:
             _SHAPES.popitem(last=False)
     else:
         _SHAPES.move_to_end(shape)
-    return statement, params
+    return [(statement, params) for statement in statements]
 
 
-def _build(groups: list[tuple[Table, list[dict[str, Any]]]], quote: IdentifierPreparer) -> TextClause:
-    inserts: list[str] = []
-    binds: list[BindParameter[Any]] = []
+def _build(groups: list[tuple[Table, list[dict[str, Any]]]], quote: IdentifierPreparer,
+           together: bool) -> list[TextClause]:
+    inserts: list[tuple[str, list[BindParameter[Any]]]] = []
     for g, (table, values_list) in enumerate(groups):
         columns = list(values_list[0])
+        binds: list[BindParameter[Any]] = []
         tuples = []
         for r in range(len(values_list)):
             names = [f"a{g}_{r}_{c}" for c in columns]
             binds.extend(bindparam(n, type_=table.c[c].type) for n, c in zip(names, columns, strict=True))
             tuples.append("(" + ", ".join(f":{n}" for n in names) + ")")
-        inserts.append(f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
-                       f"VALUES {', '.join(tuples)}")
-    *ctes, last = inserts
-    with_clause = "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(ctes)) + " " if ctes else ""
-    return text(with_clause + last).bindparams(*binds)
+        inserts.append((f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
+                        f"VALUES {', '.join(tuples)}", binds))
+    if not together:
+        return [text(sql).bindparams(*binds) for sql, binds in inserts]
+    *ctes, (last, last_binds) = inserts
+    with_clause = "WITH " + ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(ctes)) + " " if ctes else ""
+    return [text(with_clause + last).bindparams(*(b for _, binds in ctes for b in binds), *last_binds)]
 
 
 @event.listens_for(Session, "before_commit")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 READ_ONLY = "fieldline_read_only"  # execution option of read sessions (see read_session_factory)
@@ -99,3 +99,11 @@ def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
                                   expire_on_commit=False)
     return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
                               expire_on_commit=False)
+
+
+def read_connection(engine: AsyncEngine) -> AsyncConnection:
+    """A pooled connection for a lone read on the driver (``persistence.statements``), used as
+    ``async with read_connection(engine) as conn``: no transaction is begun on it, so each statement
+    stands alone (one round trip; no BEGIN, ROLLBACK or lock), and no ORM session is built around it.
+    The access-token session check of every request runs on one."""
+    return engine.connect()

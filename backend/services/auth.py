@@ -16,6 +16,7 @@ from backend.auth import tokens
 from backend.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from backend.domain.actors import Principal, Role
 from backend.persistence.repositories import users
+from backend.persistence.statements import Executor
 from backend.persistence.tables import User
 from backend.services.uow import UnitOfWork
 from backend.settings import Settings
@@ -162,7 +163,7 @@ async def logout(uow: UnitOfWork, subject: Principal | str) -> None:
     uow.audit(actor, "auth.logout", "user", user_id or "", session_id=family_id, tokens_revoked=revoked)
 
 
-async def authenticate(session_or_uow: AsyncSession | UnitOfWork, settings: Settings, token: str | None,
+async def authenticate(session_or_uow: Executor | UnitOfWork, settings: Settings, token: str | None,
                        now: datetime) -> Principal:
     """The principal an access token speaks for. Raises ``Unauthenticated`` with code
     ``unauthenticated`` (no token), ``invalid-token``, ``token-expired`` or ``token-revoked``

@@ -4,15 +4,20 @@ response, nor a response without its action. A business refusal rolls the action
 whole and is then stored on its own, so a replay gets the same refusal.
 
 In flight: on PostgreSQL a duplicate finds the (user, key) advisory lock taken and gets 409
-``idempotency-key-in-use``; on SQLite the single writer lock makes it wait, then replay. The record
-is looked up after the lock is held (its own statement, so it sees what the lock's previous holder
-committed) and written with the action: three statements of bookkeeping on PostgreSQL, no savepoint."""
+``idempotency-key-in-use``; on SQLite the single writer lock makes it wait, then replay. The lock
+and the look-up are one statement, the record is written with the action: two statements of
+bookkeeping on PostgreSQL, no savepoint. That look-up may miss a record its lock's previous holder
+committed a moment before (the statement's snapshot predates the lock): the request then runs again,
+its record collides with the stored one on the (user, key) key as it commits, the whole
+transaction rolls back and the stored response is replayed. Nothing is applied twice."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from backend import errors
 from backend.domain.mobile import idempotency as rules
@@ -39,9 +44,10 @@ class Executed:
 async def replayable(uow: UnitOfWork, request: IdempotentRequest) -> StoredResponse | None:
     """Takes the key's lock for this transaction and returns the response to replay (None: go
     ahead). Raises 409 ``idempotency-key-in-use`` or 422 ``idempotency-key-reused``."""
-    if not await repo.try_lock(uow.session, rules.lock_id(request.user_id, request.key)):
+    locked, existing = await repo.lock_and_find(uow.session, rules.lock_id(request.user_id, request.key),
+                                                request.user_id, request.key)
+    if not locked:
         raise errors.Conflict("idempotency-key-in-use", "a request with this Idempotency-Key is still running")
-    existing = await repo.find(uow.session, request.user_id, request.key)
     if existing is None:
         return None
     rules.check_existing(existing.fingerprint, request.fingerprint)
@@ -62,6 +68,7 @@ async def execute(uows: UnitOfWorkFactory, request: IdempotentRequest,
     A business refusal is stored too (after the action's transaction is rolled back). Transient
     refusals (a lost optimistic-lock race, a clock ahead of ours) are raised with nothing stored,
     so the same key may be retried."""
+    refused: StoredResponse | None = None
     async with uows() as uow:
         stored = await replayable(uow, request)
         if stored is not None:
@@ -73,18 +80,31 @@ async def execute(uows: UnitOfWorkFactory, request: IdempotentRequest,
                 raise
             refused = refusal(exc)
         else:
-            _record(uow, request, response)
-            await uow.commit()
-            return Executed(response, replayed=False)
+            return await _store(uows, uow, request, response)
     # Refused: everything the action wrote went with its transaction. Store the refusal in a new one
     # (if a duplicate ran meanwhile and stored its outcome, that outcome is the answer).
     async with uows() as uow:
         stored = await replayable(uow, request)
         if stored is not None:
             return Executed(stored, replayed=True)
-        _record(uow, request, refused)
+        return await _store(uows, uow, request, refused)
+
+
+async def _store(uows: UnitOfWorkFactory, uow: UnitOfWork, request: IdempotentRequest,
+                 response: StoredResponse) -> Executed:
+    """Records the response and commits; if the record collides with one stored meanwhile (see the
+    module's note), the transaction is gone and that stored response is the answer."""
+    _record(uow, request, response)
+    try:
         await uow.commit()
-    return Executed(refused, replayed=False)
+    except IntegrityError:
+        await uow.session.rollback()  # lets go of the lock (and SQLite's write lock) before looking again
+        async with uows() as again:
+            stored = await replayable(again, request)
+        if stored is None:  # not this key's record that collided: a real fault
+            raise
+        return Executed(stored, replayed=True)
+    return Executed(response, replayed=False)
 
 
 async def prune(uow: UnitOfWork, retention: timedelta, now: datetime | None = None) -> int:

@@ -19,7 +19,6 @@ from backend.domain.work_orders import FINAL_STATES, WorkOrder
 from backend.domain.work_orders import commands as c
 from backend.persistence.repositories import mobile as mobile_repo
 from backend.persistence.repositories import work_orders as repo
-from backend.persistence.tables_mobile import WorkOrderSignature
 from backend.services import work_orders
 from backend.services.uow import UnitOfWork
 from backend.settings import Settings
@@ -92,15 +91,12 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
 
 
 async def site_location(uow: UnitOfWork, work_order_id: int) -> tuple[float, float] | None:
-    site = await mobile_repo.site_of(uow.session, work_order_id)
-    if site is None or site.latitude is None or site.longitude is None:
-        return None
-    return site.latitude, site.longitude
+    return await mobile_repo.site_position(uow.session, work_order_id)
 
 
-def signed_report(signature: WorkOrderSignature) -> dict[str, Any]:
+def _report_values(report_json: str) -> dict[str, Any]:
     """The stored (wire-form) report back into the values ``Complete`` validates."""
-    report = json.loads(signature.report_json)
+    report = json.loads(report_json)
     for name in ("arrival_time", "completion_time"):
         if isinstance(report.get(name), str):
             report[name] = datetime.fromisoformat(report[name])
@@ -113,7 +109,7 @@ async def _command(uow: UnitOfWork, order: WorkOrder, request: ActionRequest) ->
     if request.name not in ("complete", "hold"):
         assert request.command is not None
         return request.command
-    signature = await mobile_repo.signature(uow.session, order.id)
+    signature = await mobile_repo.signed_report(uow.session, order.id)
     if request.name == "hold":
         if signature is not None and order.state not in FINAL_STATES:
             raise errors.Conflict("report-signed", "the customer signed the report: complete the order")
@@ -124,11 +120,12 @@ async def _command(uow: UnitOfWork, order: WorkOrder, request: ActionRequest) ->
             raise errors.ValidationFailed("report-required", "complete with the report (or sign it first)",
                                           fields=[{"field": "report", "message": "required", "type": "missing"}])
         return request.command
-    if isinstance(request.command, c.Complete) and not report_unchanged(json.loads(signature.report_json),
+    report_json, sha256 = signature
+    if isinstance(request.command, c.Complete) and not report_unchanged(json.loads(report_json),
                                                                         _wire(request.command.report)):
         raise errors.Conflict("report-signed", "the report differs from the one the customer signed",
-                              signature_sha256=signature.sha256)
-    return c.Complete(report=signed_report(signature))
+                              signature_sha256=sha256)
+    return c.Complete(report=_report_values(report_json))
 
 
 def _wire(report: dict[str, Any]) -> dict[str, Any]:

@@ -107,8 +107,8 @@ def summary(order: WorkOrder, zone: str | None, actor: Principal) -> OrderSummar
 
 
 async def summary_of(uow: UnitOfWork, order: WorkOrder, actor: Principal) -> OrderSummary:
-    row = await uow.session.get(Row, order.id)  # already in the identity map after a load
-    return summary(order, row.zone if row is not None else None, actor)
+    place = await repo.place(uow.session, order.id)  # as read with the order in this unit of work
+    return summary(order, place.zone if place is not None else None, actor)
 
 
 async def list_mine(uow: UnitOfWork, actor: Principal, *, scope: str = "active", states: list[str] | None = None,

@@ -15,7 +15,6 @@ from backend.domain.sla.rules import Rule
 from backend.domain.work_orders import WorkOrder
 from backend.persistence.repositories import sla as repo
 from backend.persistence.repositories import work_orders as wo_repo
-from backend.persistence.tables_sla import SlaDeadline
 from backend.services import sla_follow_ups as follow_ups
 from backend.services.uow import UnitOfWork
 
@@ -32,8 +31,8 @@ async def sla_reaction(uow: UnitOfWork, actor: Principal, order: WorkOrder, even
     if opens_any(events) or follow_ups.may_open(events):
         policies = await load_policies(uow)
         if created is None:
-            row = await wo_repo.get_row(uow.session, order.id)
-            zone = row.zone if row else None
+            place = await wo_repo.place(uow.session, order.id)
+            zone = place.zone if place else None
     at = order.updated_at or uow.now()
     changes = plan(order, events, at, policies, uow.calendar, Context(zone=zone))
     if changes:
@@ -46,11 +45,11 @@ class _Applier:
     uow: UnitOfWork
     order: WorkOrder
     fresh: bool  # a new order has no deadline rows yet
-    _rows: dict[str, SlaDeadline] | None = None
+    _rows: dict[str, repo.Deadline] | None = None
     _stale: bool = False
     _opened: list[Rule] = field(default_factory=list)
 
-    async def rows(self) -> dict[str, SlaDeadline]:
+    async def rows(self) -> dict[str, repo.Deadline]:
         if self._rows is None or self._stale:
             found = [] if self.fresh and not self._stale else await repo.deadlines_of(self.uow.session, self.order.id)
             self._rows = {d.rule: d for d in found}
@@ -120,7 +119,7 @@ class _Applier:
         self.uow.timer_set(not_before - margin)
         self._stale = True
 
-    def _cleared(self, row: SlaDeadline, outcome: str) -> None:
+    def _cleared(self, row: repo.Deadline, outcome: str) -> None:
         # Supervisors were told it was close, or it is inside its margin and so already on their
         # alert list (announced or not): tell them it is over.
         if row.warned_at is not None or row.warn_at <= self.uow.now():
@@ -128,7 +127,7 @@ class _Applier:
                                              deadline_id=_id(row), outcome=outcome))
         self._stale = True
 
-    async def _late_breach(self, row: SlaDeadline, resolution: str) -> None:
+    async def _late_breach(self, row: repo.Deadline, resolution: str) -> None:
         """The condition came (or the order ended) after the due time, before any timer fired."""
         now, o = self.uow.now(), self.order
         breach_id = await repo.insert_breach(
@@ -150,6 +149,6 @@ class _Applier:
                                                    rule=rule, breach_id=breach.id, resolution=resolution))
 
 
-def _id(row: SlaDeadline) -> int:
+def _id(row: repo.Deadline) -> int:
     assert row.id is not None
     return row.id

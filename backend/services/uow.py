@@ -61,6 +61,7 @@ class UnitOfWork:
                        request_id=request_id_var.get(), details=details)
 
     async def commit(self) -> None:
+        await appends.write(self.session)  # the append-only rows, on the driver, just before the COMMIT
         await self.session.commit()
         if self._on_commit is not None and (self.emitted or self.timers_at is not None or self.jobs_queued):
             self._on_commit(self)

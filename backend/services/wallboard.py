@@ -4,12 +4,13 @@ cards) and for tests comparing them with what the hub built from events. Read-on
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import bindparam
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
 
 from backend.domain.telephony import dispatch_board as db
 from backend.domain.telephony import views
@@ -46,32 +47,28 @@ async def telephony_snapshot(uow: UnitOfWork, config: StatsConfig, kind: str, ar
     return views.snapshot(await load_board(uow, config, now), kind, arg, now)
 
 
-def _facts(row: WorkOrder) -> db.OrderFacts:
-    assert row.id is not None
-    return db.OrderFacts(
-        id=row.id, number=row.number, kind=row.kind, state=row.state, zone=row.zone, region_id=row.region_id,
-        engineer_id=row.engineer_id, provider_id=row.provider_id, complaint_level=row.complaint_level,
-        special_incident=row.special_incident, flags=tuple(row.flags), urge_count=row.urge_count,
-        last_urged_at=row.last_urged_at, reported_at=row.reported_at, scheduled_for=row.scheduled_for,
-        dispatched_at=row.dispatched_at, acknowledged_at=row.acknowledged_at, appointment_at=row.appointment_at,
-        arrived_at=row.arrived_at)
-
-
-_CARDS_BY_ID = select(WorkOrder).where(col(WorkOrder.id).in_(bindparam("ids", expanding=True)))
+_T = WorkOrder.__table__  # type: ignore[attr-defined]
+_FACTS = [f.name for f in fields(db.OrderFacts)]
+# Plain rows of just the card's columns (no ORM instances): read after nearly every commit by the
+# live board's upkeep, so built once.
+_CARDS = sa_select(*(_T.c[name] for name in _FACTS))
+_CARDS_BY_ID = _CARDS.where(_T.c.id.in_(bindparam("ids", expanding=True)))
+_CARDS_ON_BOARD = _CARDS.where(_T.c.state.not_in([str(s) for s in FINAL_STATES]))
 
 
 async def order_cards(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any] | None]:
     """Dispatch-board cards by id: every order on the board (``ids`` None), or the given orders
     (None for those that left the board or do not exist)."""
     wanted = None if ids is None else sorted(set(ids))
+    connection = await uow.session.connection()
     if wanted is None:
-        stmt = select(WorkOrder).where(col(WorkOrder.state).not_in([str(s) for s in FINAL_STATES]))
-        rows = (await uow.session.exec(stmt)).all()
-    else:  # after nearly every commit (the live board's upkeep): a statement built once
-        rows = (await uow.session.exec(_CARDS_BY_ID, params={"ids": wanted})).all()
+        rows = (await connection.execute(_CARDS_ON_BOARD)).all()
+    else:
+        rows = (await connection.execute(_CARDS_BY_ID, {"ids": wanted})).all()
     cards: dict[str, dict[str, Any] | None] = {str(i): None for i in wanted or []}
     for row in rows:
-        cards[str(row.id)] = db.order_card(_facts(row)) if db.on_board(row.state) else None
+        facts = db.OrderFacts(**{**row._asdict(), "flags": tuple(row.flags or ())})
+        cards[str(row.id)] = db.order_card(facts) if db.on_board(row.state) else None
     return cards
 
 

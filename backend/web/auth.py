@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from backend import errors
 from backend.domain.actors import Principal, Role
+from backend.persistence.db import read_connection
 from backend.services import auth
 from backend.services.uow import UnitOfWork
 from backend.web.requests import StrictModel, read_json
@@ -41,8 +42,8 @@ async def require_principal(request: Request, *roles: Role) -> Principal:
     ``Unauthenticated`` (401) or, when ``roles`` are given and the role is not among them,
     ``Forbidden("role-not-allowed")`` (403)."""
     state = request.app.state
-    async with state.reads() as session:
-        principal = await auth.authenticate(session, state.settings, bearer_token(request), state.clock.now())
+    async with read_connection(state.engine) as connection:
+        principal = await auth.authenticate(connection, state.settings, bearer_token(request), state.clock.now())
     if roles and principal.role not in roles:
         raise errors.Forbidden("role-not-allowed", "your role may not do this",
                                allowed=sorted(str(r) for r in roles))

@@ -87,7 +87,7 @@ async def test_rows_are_written_as_the_transaction_commits_in_one_statement_on_p
     if engine.dialect.name == "postgresql":
         assert len(inserts) == 1 and inserts[0].upper().startswith("WITH")
     else:
-        assert len(inserts) == 2  # one executemany per table
+        assert len(inserts) == 2  # one multi-row INSERT per table
     async with sessions() as uow:
         rows = (await uow.session.exec(select(Outbox).where(Outbox.key == "k-1", Outbox.created_at == AT)
                                        .order_by(Outbox.id))).all()  # type: ignore[arg-type]
@@ -134,6 +134,22 @@ async def test_a_savepoint_rolled_back_drops_only_what_was_queued_inside_it(sess
         assert [await count(uow.session, AuditLog, m) for m in (before, inside, after)] == [1, 0, 1]
 
 
+async def test_a_commit_by_another_path_and_a_bulk_commit_write_them_too(sessions: UnitOfWorkFactory) -> None:
+    """``UnitOfWork.commit`` writes on the driver; a plain ``session.commit`` (the listener, through
+    SQLAlchemy) and a queue too long to combine (executemany) give the same rows."""
+    plain, bulk = (f"test-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    async with sessions() as uow:
+        appends.append(uow.session, AuditLog, **audit_row(plain))
+        await uow.session.commit()
+    async with sessions() as uow:
+        for _ in range(appends._MAX_COMBINED_ROWS + 1):
+            appends.append(uow.session, AuditLog, **audit_row(bulk))
+        await uow.commit()
+    async with sessions() as uow:
+        assert await count(uow.session, AuditLog, plain) == 1
+        assert await count(uow.session, AuditLog, bulk) == appends._MAX_COMBINED_ROWS + 1
+
+
 async def test_a_read_in_the_same_transaction_sees_them_after_flush(sessions: UnitOfWorkFactory) -> None:
     marker = f"test-{uuid.uuid4().hex[:8]}"
     async with sessions() as uow:
@@ -170,7 +186,6 @@ async def test_the_statement_of_a_shape_is_built_once(engine: AsyncEngine, sessi
             await uow.commit()
     shape = (("outbox", 1, tuple(c.name for c in Outbox.__table__.columns if c.name != "id")),  # type: ignore[attr-defined]
              ("audit_log", 1, tuple(c.name for c in AuditLog.__table__.columns if c.name != "id")))  # type: ignore[attr-defined]
-    if engine.dialect.name == "postgresql":
-        assert list(appends._SHAPES) == [shape]  # one statement for both commits
-    else:
-        assert not appends._SHAPES  # SQLite: plain executemany per table, nothing combined
+    together = engine.dialect.name == "postgresql"
+    assert list(appends._SHAPES) == [(together, shape)]  # built by the first commit, reused by the second
+    assert len(appends._SHAPES[(together, shape)]) == (1 if together else 2)  # SQLite: one per table

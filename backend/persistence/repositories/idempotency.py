@@ -1,5 +1,6 @@
 """Idempotency records: the advisory lock that makes an in-flight duplicate visible (PostgreSQL),
-the look-up, the record of the response (written once, with the action) and pruning. Never commits."""
+taken in the same statement as the look-up, the record of the response (written once, with the
+action) and pruning. Never commits."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, delete, select, text
+from sqlalchemy import BigInteger, bindparam, delete, func, literal_column, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
+from backend.persistence.statements import Statement
 from backend.persistence.tables_mobile import IdempotencyRecord as Record
 
 
@@ -26,28 +28,38 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
-# Statements of every mutating mobile request, built once (their cache keys are computed once).
-_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(bindparam("k", type_=BigInteger))
+# Statements of every mutating mobile request, on the driver (``persistence.statements``).
 _TABLE = Record.__table__  # type: ignore[attr-defined]
-_FIND = select(_TABLE).where(_TABLE.c.user_id == bindparam("user_id"), _TABLE.c.key == bindparam("key"))
+_COLUMNS = (_TABLE.c.fingerprint, _TABLE.c.status_code, _TABLE.c.response_body, _TABLE.c.response_headers)
+_MINE = (_TABLE.c.user_id == bindparam("user_id")) & (_TABLE.c.key == bindparam("key"))
+_FIND = Statement(select(*_COLUMNS).where(_MINE))
+# PostgreSQL: the lock and the look-up in one round trip. The look-up's snapshot is taken as the
+# statement starts, so it may miss a record that the lock's previous holder committed just before
+# letting go; the request then runs again on the current state and its own record collides with
+# that one on the (user, key) key as it commits: ``RecordExists``, the transaction rolls back whole,
+# and the caller replays the stored response (services.idempotency).
+_ONE = select(literal_column("1").label("one")).subquery("one")
+_LOCK_AND_FIND = Statement(
+    select(func.pg_try_advisory_xact_lock(bindparam("k", type_=BigInteger)), *_COLUMNS)
+    .select_from(_ONE.outerjoin(_TABLE, _MINE)))
 
 
-async def try_lock(session: AsyncSession, lock_id: int) -> bool:
-    """PostgreSQL: a transaction-scoped advisory lock on (user, key); False while another
-    transaction holds it. SQLite: ``BEGIN IMMEDIATE`` already serialises writers."""
+def _stored(row: tuple[Any, ...]) -> Stored:
+    fingerprint, status_code, body, headers = row
+    return Stored(fingerprint, status_code, body, dict(headers))
+
+
+async def lock_and_find(session: AsyncSession, lock_id: int, user_id: int, key: str) -> tuple[bool, Stored | None]:
+    """Takes the transaction-scoped lock on (user, key) (PostgreSQL: False while another transaction
+    holds it; SQLite: ``BEGIN IMMEDIATE`` already serialises writers) and reads the record of (user,
+    key), if any. A plain row, not an ORM object."""
     if _dialect(session) != "postgresql":
-        return True
-    got = await session.exec(_TRY_LOCK, params={"k": lock_id})  # type: ignore[call-overload]
-    return bool(got.scalar_one())
-
-
-async def find(session: AsyncSession, user_id: int, key: str) -> Stored | None:
-    """The record of (user, key), read after the lock was taken (a statement of its own, so its
-    snapshot sees whatever the lock's previous holder committed). A plain row, not an ORM object."""
-    found = await session.exec(_FIND, params={"user_id": user_id, "key": key})  # type: ignore[call-overload]
-    row = found.first()
-    return None if row is None else Stored(row.fingerprint, row.status_code, row.response_body,
-                                           dict(row.response_headers))
+        row = await _FIND.first(session, user_id=user_id, key=key)
+        return True, None if row is None else _stored(row)
+    got = await _LOCK_AND_FIND.first(session, k=lock_id, user_id=user_id, key=key)
+    assert got is not None  # one row, whatever the join finds
+    locked, *record = got
+    return bool(locked), None if record[0] is None else _stored(tuple(record))
 
 
 def record(session: AsyncSession, *, user_id: int, key: str, fingerprint: str, method: str, path: str,

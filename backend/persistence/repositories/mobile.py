@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
+from backend.persistence.statements import Statement
 from backend.persistence.tables import Customer, Equipment, Site
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables_mobile import MobileAction, WorkOrderPhoto, WorkOrderSignature
@@ -29,9 +30,18 @@ async def actions(session: AsyncSession, work_order_id: int) -> list[MobileActio
     return list(rows.all())
 
 
-async def site_of(session: AsyncSession, work_order_id: int) -> Site | None:
-    row = await session.get(Row, work_order_id)
-    return await session.get(Site, row.site_id) if row is not None and row.site_id is not None else None
+_SITE_POSITION = Statement(  # arrivals, completions and signatures check the phone's position against it
+    sa_select(Site.__table__.c.latitude, Site.__table__.c.longitude)  # type: ignore[attr-defined]
+    .join(Row.__table__, Row.__table__.c.site_id == Site.__table__.c.id)  # type: ignore[attr-defined]
+    .where(Row.__table__.c.id == bindparam("work_order_id")))  # type: ignore[attr-defined]
+
+
+async def site_position(session: AsyncSession, work_order_id: int) -> tuple[float, float] | None:
+    """The (latitude, longitude) of the order's site, when it has a site with both."""
+    found = await _SITE_POSITION.first(session, work_order_id=work_order_id)
+    if found is None or found[0] is None or found[1] is None:
+        return None
+    return found[0], found[1]
 
 
 async def context(session: AsyncSession, row: Row) -> tuple[Customer | None, Site | None, Equipment | None]:
@@ -48,6 +58,18 @@ _SIGNATURE = (select(WorkOrderSignature).where(WorkOrderSignature.work_order_id 
 async def signature(session: AsyncSession, work_order_id: int) -> WorkOrderSignature | None:
     found = await session.exec(_SIGNATURE, params={"work_order_id": work_order_id})
     return found.first()
+
+
+_S = WorkOrderSignature.__table__  # type: ignore[attr-defined]
+_SIGNED_REPORT = Statement(sa_select(_S.c.report_json, _S.c.sha256)
+                           .where(_S.c.work_order_id == bindparam("work_order_id")))
+
+
+async def signed_report(session: AsyncSession, work_order_id: int) -> tuple[str, str] | None:
+    """(report_json, sha256) of the order's signature, if the customer signed: what holds and
+    completions check, without loading the strokes and the image."""
+    found = await _SIGNED_REPORT.first(session, work_order_id=work_order_id)
+    return None if found is None else (found[0], found[1])
 
 
 async def add_signature(session: AsyncSession, signature: WorkOrderSignature) -> WorkOrderSignature:

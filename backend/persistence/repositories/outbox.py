@@ -2,42 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, text, update
-from sqlalchemy import select as sa_select
-from sqlmodel import col, select
+from sqlalchemy import Integer, bindparam, func, select, text, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.persistence.statements import Statement
 from backend.persistence.tables import Outbox
 
 # One relay at a time per database keeps the global order; a second relay simply waits its turn.
 _RELAY_LOCK_KEY = 0x0F1E1D
 
 
-# The relay's statements run after nearly every commit: built once (cache keys computed once).
-_LOCK = text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=_RELAY_LOCK_KEY)
-_PENDING = (select(Outbox).where(col(Outbox.published_at).is_(None)).order_by(col(Outbox.id))
-            .limit(bindparam("limit", type_=Integer)))
-_MARK = update(Outbox).where(col(Outbox.id).in_(bindparam("ids", expanding=True))).values(
-    published_at=bindparam("at"))
+# The relay's statements run after nearly every commit: built once; the lock and the read on the
+# driver (``persistence.statements``), plain rows, no ORM instances.
+_T = Outbox.__table__  # type: ignore[attr-defined]
+_LOCK = Statement(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=_RELAY_LOCK_KEY))
+_PENDING = Statement(select(_T.c.id, _T.c.event_id, _T.c.type, _T.c.key, _T.c.payload, _T.c.created_at)
+                     .where(_T.c.published_at.is_(None)).order_by(_T.c.id)
+                     .limit(bindparam("limit", type_=Integer)))
+_MARK = update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("at"))
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    id: int
+    event_id: str
+    type: str
+    key: str
+    payload: dict[str, Any]
+    created_at: datetime
 
 
 async def lock_relay(session: AsyncSession) -> bool:
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        got = await session.exec(_LOCK)  # type: ignore[call-overload]
-        return bool(got.scalar_one())
+        return bool(await _LOCK.scalar(session))
     return True  # SQLite: BEGIN IMMEDIATE already serializes writers
 
 
-async def pending(session: AsyncSession, limit: int) -> list[Outbox]:
-    return list((await session.exec(_PENDING, params={"limit": limit})).all())
+async def pending(session: AsyncSession, limit: int) -> list[Pending]:
+    return [Pending(*row) for row in await _PENDING.all(session, limit=limit)]
 
 
 async def mark_published(session: AsyncSession, ids: list[int], at: datetime) -> None:
-    await session.exec(_MARK, params={"ids": ids, "at": at})
+    connection = await session.connection()  # Core, not the ORM's bulk UPDATE: nothing here is loaded
+    await connection.execute(_MARK, {"ids": ids, "at": at})
 
 
 async def backlog(session: AsyncSession) -> int:
-    stmt = sa_select(func.count()).select_from(Outbox).where(Outbox.published_at.is_(None))  # type: ignore[union-attr]
+    stmt = select(func.count()).select_from(_T).where(_T.c.published_at.is_(None))
     return (await session.exec(stmt)).scalar_one()  # type: ignore[call-overload]

@@ -3,6 +3,7 @@ what is due), breaches (at most one per order and rule) and escalations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.domain.sla.planner import Open
 from backend.domain.sla.policy import PolicyEntry
+from backend.persistence.statements import Statement
 from backend.persistence.tables_sla import SlaBreach, SlaDeadline, SlaEscalation, SlaPolicy
 
 D = SlaDeadline
@@ -54,12 +56,37 @@ async def delete_policy(session: AsyncSession, rule: str, kind: str, zone: str) 
 
 # --- deadlines ---------------------------------------------------------------------------------
 
-_DEADLINES_OF = (select(D).where(D.work_order_id == bindparam("work_order_id"))
-                 .execution_options(populate_existing=True))  # built once: read by most work-order actions
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline row as read (plain values, not an ORM instance)."""
+
+    id: int
+    work_order_id: int
+    rule: str
+    state: str
+    basis: str
+    starts_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    opened_at: datetime
+    closed_at: datetime | None
+    warned_at: datetime | None
+    enqueued_at: datetime | None
 
 
-async def deadlines_of(session: AsyncSession, work_order_id: int) -> list[SlaDeadline]:
-    return list((await session.exec(_DEADLINES_OF, params={"work_order_id": work_order_id})).all())
+_T = D.__table__  # type: ignore[attr-defined]
+# Read and moved by most work-order actions: on the driver (``persistence.statements``).
+_DEADLINES_OF = Statement(sa_select(*(_T.c[f.name] for f in fields(Deadline)))
+                          .where(_T.c.work_order_id == bindparam("work_order_id")))
+_TRANSITION = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == OPEN)
+                        .values(state=bindparam("to"), closed_at=bindparam("at")))
+_TRANSITION_IF_DUE = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == OPEN,
+                                                _T.c.due_at <= bindparam("due_by"))
+                               .values(state=bindparam("to"), closed_at=bindparam("at")))
+
+
+async def deadlines_of(session: AsyncSession, work_order_id: int) -> list[Deadline]:
+    return [Deadline(*row) for row in await _DEADLINES_OF.all(session, work_order_id=work_order_id)]
 
 
 async def get(session: AsyncSession, deadline_id: int) -> SlaDeadline | None:
@@ -82,11 +109,9 @@ async def transition(session: AsyncSession, deadline_id: int, to: str, at: datet
                      due_by: datetime | None = None) -> bool:
     """Move an open deadline to ``to``; False if it was no longer open (or not yet due by ``due_by``).
     On PostgreSQL the UPDATE waits for a concurrent firing and re-checks: exactly one of them wins."""
-    stmt = update(D).where(D.id == deadline_id, D.state == OPEN)  # type: ignore[arg-type]
-    if due_by is not None:
-        stmt = stmt.where(D.due_at <= due_by)  # type: ignore[arg-type]
-    result = await session.exec(stmt.values(state=to, closed_at=at))  # type: ignore[call-overload]
-    return result.rowcount == 1
+    if due_by is None:
+        return await _TRANSITION.rowcount(session, b_id=deadline_id, to=to, at=at) == 1
+    return await _TRANSITION_IF_DUE.rowcount(session, b_id=deadline_id, to=to, at=at, due_by=due_by) == 1
 
 
 async def extend(session: AsyncSession, deadline_id: int, due_at: datetime, warn_at: datetime) -> None:

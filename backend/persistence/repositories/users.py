@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.persistence.statements import Executor, Statement
 from backend.persistence.tables import LoginAttempt, RefreshToken, User
 
 
@@ -76,8 +77,8 @@ async def revoke_family(session: AsyncSession, family_id: str, at: datetime) -> 
     return result.rowcount
 
 
-# Built once (runs on every authenticated request): its cache key is computed once, not per call.
-_FAMILY_IS_LIVE = (
+# Runs on every authenticated request: on the driver (``persistence.statements``).
+_FAMILY_IS_LIVE = Statement(
     select(func.count(), func.count(col(RefreshToken.revoked_at)))
     .select_from(RefreshToken)
     .join(User, col(User.id) == col(RefreshToken.user_id))
@@ -86,8 +87,7 @@ _FAMILY_IS_LIVE = (
 )
 
 
-async def family_is_live(session: AsyncSession, family_id: str, user_id: int) -> bool:
+async def family_is_live(session: Executor, family_id: str, user_id: int) -> bool:
     """The family exists for this user, none of its tokens is revoked, and the user is active."""
-    result = await session.exec(_FAMILY_IS_LIVE, params={"family_id": family_id, "user_id": user_id})
-    total, revoked = result.one()
+    total, revoked = await _FAMILY_IS_LIVE.first(session, family_id=family_id, user_id=user_id)  # type: ignore[misc]
     return total > 0 and revoked == 0

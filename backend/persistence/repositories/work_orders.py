@@ -21,20 +21,18 @@ from backend.domain.actors import Principal
 from backend.domain.work_orders import FINAL_STATES, Kind, State, WorkOrder
 from backend.events import Event, parse_event
 from backend.persistence import appends
+from backend.persistence.statements import Statement
 from backend.persistence.tables import DailyCounter, Equipment, User
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables import WorkOrderEvent as EventRow
 
-_DOMAIN_FIELDS = [f.name for f in dataclasses.fields(WorkOrder) if f.name != "extra"]
+_DOMAIN_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder) if f.name != "extra")
 _MUTABLE = [f for f in _DOMAIN_FIELDS if f not in ("id", "number", "kind")]
+_PLACES = "fieldline.work_order_places"  # session.info: Place by order id, for the unit of work
 
 
 def to_domain(row: Row) -> WorkOrder:
-    values: dict[str, Any] = {name: getattr(row, name) for name in _DOMAIN_FIELDS}
-    values["kind"] = Kind(row.kind)
-    values["state"] = State(row.state)
-    values["flags"] = tuple(row.flags or ())
-    return WorkOrder(**values)
+    return _domain_of({name: getattr(row, name) for name in _DOMAIN_FIELDS})
 
 
 def _column_values(order: WorkOrder) -> dict[str, Any]:
@@ -48,15 +46,44 @@ async def get_row(session: AsyncSession, work_order_id: int) -> Row | None:
     return await session.get(Row, work_order_id)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Place:
+    """Where an order is, beside its domain state: read with it, kept for the unit of work."""
+
+    zone: str | None
+    site_id: int | None
+    customer_id: int | None
+
+
+_TABLE = Row.__table__  # type: ignore[attr-defined]
+_PLACE_FIELDS = ("zone", "site_id", "customer_id")
+# Read by every action on an order: on the driver (``persistence.statements``), no ORM instance.
+_GET = Statement(sa_select(*(_TABLE.c[name] for name in (*_DOMAIN_FIELDS, *_PLACE_FIELDS)))
+                 .where(_TABLE.c.id == bindparam("id")))
+
+
+def _domain_of(values: dict[str, Any]) -> WorkOrder:
+    values["kind"] = Kind(values["kind"])
+    values["state"] = State(values["state"])
+    values["flags"] = tuple(values["flags"] or ())
+    return WorkOrder(**values)
+
+
 async def get(session: AsyncSession, work_order_id: int) -> WorkOrder | None:
-    row = await session.get(Row, work_order_id, populate_existing=True)
-    if row is None:
+    found = await _GET.first(session, id=work_order_id)
+    if found is None:
         return None
-    # The identity map holds rows weakly: keep this one for the session's (one request's) life, so
-    # a later ``session.get`` of it in the same unit of work is not another SELECT. ``save`` keeps it
-    # in step with what it writes.
-    session.info.setdefault("loaded_work_orders", {})[row.id] = row
-    return to_domain(row)
+    *domain, zone, site_id, customer_id = found
+    session.info.setdefault(_PLACES, {})[work_order_id] = Place(zone, site_id, customer_id)
+    return _domain_of(dict(zip(_DOMAIN_FIELDS, domain, strict=True)))
+
+
+async def place(session: AsyncSession, work_order_id: int) -> Place | None:
+    """Zone, site and customer of an order: as ``get`` read them in this unit of work, or read now."""
+    known: Place | None = session.info.get(_PLACES, {}).get(work_order_id)
+    if known is None and await get(session, work_order_id) is not None:
+        known = session.info[_PLACES][work_order_id]
+    return known
 
 
 async def insert(session: AsyncSession, order: WorkOrder, *, customer_id: int | None, site_id: int | None,
@@ -76,9 +103,10 @@ def _save_statement(columns: list[str]) -> Update:
             .values({name: bindparam(f"v_{name}") for name in columns}))
 
 
-# Built once: a statement object memoizes its cache key, so executing it again skips building and
-# keying ~40 bound values (the ORM UPDATE cost more than the rest of an action's statements).
-_SAVE = {(): _save_statement(_MUTABLE), ("last_agent_id",): _save_statement([*_MUTABLE, "last_agent_id"])}
+# Run by every action: on the driver (the ORM UPDATE of ~40 values cost more than the rest of an
+# action's statements together).
+_SAVE = {(): Statement(_save_statement(_MUTABLE)),
+         ("last_agent_id",): Statement(_save_statement([*_MUTABLE, "last_agent_id"]))}
 
 
 async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **extra: Any) -> None:
@@ -86,9 +114,7 @@ async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **ext
     ``extra``: other columns to set (only ``last_agent_id``)."""
     values = {**_column_values(after), **extra}
     params = {f"v_{name}": value for name, value in values.items()}
-    result = await session.exec(_SAVE[tuple(sorted(extra))],
-                                params={"b_id": before.id, "b_version": before.version, **params})
-    if result.rowcount != 1:
+    if await _SAVE[tuple(sorted(extra))].rowcount(session, b_id=before.id, b_version=before.version, **params) != 1:
         raise errors.Conflict("concurrent-update", "the work order changed meanwhile; reload and retry",
                               work_order_id=before.id)
     row = session.identity_map.get(identity_key(Row, before.id))

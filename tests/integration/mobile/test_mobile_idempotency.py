@@ -191,6 +191,42 @@ def test_duplicates_queued_behind_the_writer_lock_replay(mobile: MobileHarness) 
     assert _effects(mobile, order.id) == (before[0] + 1, before[1] + 1, before[2] + 1)
 
 
+@pytest.mark.parametrize("outcome", ["applies again", "already applied"])
+def test_a_look_up_that_missed_a_fresh_record_replays_it(mobile: MobileHarness, monkeypatch: pytest.MonkeyPatch,
+                                                         outcome: str) -> None:
+    """The lock and the look-up are one statement on PostgreSQL, so the look-up can miss a record the
+    lock's previous holder committed a moment before. Made to happen here: the duplicate then runs
+    (applying again, or as already applied), its record collides with the stored one as it
+    commits, everything it wrote is rolled back, and the stored response is the answer."""
+    order = mobile.new_order(engineer=mobile.r.eng_a)
+    k = key()
+    step, body = ("hold", {"reason": "waiting_for_parts"}) if outcome == "applies again" else ("acknowledge", {})
+    if step == "hold":
+        mobile.walk_to_site(order.id)
+    first = mobile.do(order.id, step, body, idem=k)
+    assert first.status_code == 200
+    if step == "hold":
+        assert mobile.do(order.id, "resume", {}).status_code == 200  # so a second hold would apply
+    effects = _effects(mobile, order.id)
+    real = idempotency.repo.lock_and_find
+    missed = []
+
+    async def missing_it_once(*args: object) -> tuple[bool, object]:
+        locked, found = await real(*args)  # type: ignore[arg-type]
+        if found is not None and not missed:
+            missed.append(found)
+            return locked, None  # as if the snapshot predated the first copy's commit
+        return locked, found
+
+    monkeypatch.setattr(idempotency.repo, "lock_and_find", missing_it_once)
+    again = mobile.do(order.id, step, body, idem=k)
+    assert missed, "the look-up was made to miss the record"
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert _effects(mobile, order.id) == effects  # the duplicate's writes went with its transaction
+    assert mobile.count(IdempotencyRecord, IdempotencyRecord.key == k) == 1
+
+
 def test_records_are_pruned_after_retention(mobile: MobileHarness) -> None:
     order = mobile.new_order(engineer=mobile.r.eng_a)
     mobile.do(order.id, "acknowledge", {})

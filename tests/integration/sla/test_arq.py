@@ -15,7 +15,7 @@ from backend.domain.sla import PolicyEntry
 from backend.domain.work_orders import commands as c
 from backend.domain.work_orders.creation import NewWorkOrder
 from backend.persistence.repositories import sla as repo
-from backend.persistence.tables_sla import SlaBreach, SlaDeadline, SlaEscalation
+from backend.persistence.tables_sla import SlaBreach, SlaEscalation
 from backend.services import work_orders as svc
 from backend.services.sla_policies import put_override
 from tests.integration.sla.conftest import Scaled
@@ -25,7 +25,7 @@ from workers.main import open_worker_runtime, worker_options
 pytestmark = [pytest.mark.pg, pytest.mark.redis]
 
 
-async def _dispatched_with_short_ack(s: Scaled, n: int = 1, seconds: int = 1) -> list[SlaDeadline]:
+async def _dispatched_with_short_ack(s: Scaled, n: int = 1, seconds: int = 1) -> list[repo.Deadline]:
     """``n`` dispatched repairs whose acknowledge deadline falls due ``seconds`` from now (real time)."""
     async with s.uows() as uow:
         await put_override(uow, s.ref.supervisor, PolicyEntry("acknowledge", seconds=seconds))
@@ -39,7 +39,6 @@ async def _dispatched_with_short_ack(s: Scaled, n: int = 1, seconds: int = 1) ->
             await uow.commit()
         async with s.uows() as uow:
             [row] = [d for d in await repo.deadlines_of(uow.session, order.id) if d.rule == "acknowledge"]
-            uow.session.expunge(row)
             deadlines.append(row)
     return deadlines
 

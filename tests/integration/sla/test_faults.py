@@ -116,10 +116,9 @@ async def _count(s: Scaled, table: type, *where: object) -> int:
         return (await uow.session.exec(select(func.count()).select_from(table).where(*where))).one()  # type: ignore[arg-type]
 
 
-async def _ack_deadline(s: Scaled, order_id: int) -> SlaDeadline:
+async def _ack_deadline(s: Scaled, order_id: int) -> repo.Deadline:
     async with s.uows() as uow:
         [row] = [d for d in await repo.deadlines_of(uow.session, order_id) if d.rule == "acknowledge"]
-        uow.session.expunge(row)
         return row
 
 

@@ -1,0 +1,225 @@
+"""Statements on every request's path, run on the driver.
+
+SQLAlchemy's execution layers cost several times what the driver does per statement (execution
+context, result wrappers, greenlet hops: ~290 µs of CPU per ``session.execute`` against ~80 µs for
+asyncpg's own ``fetch`` on the 2-core bench machine; docs/performance.md). A ``Statement`` is a Core
+statement compiled once per dialect by SQLAlchemy (so its SQL, parameter order and types are
+SQLAlchemy's own) and run on the driver connection of the session's current transaction, with
+SQLAlchemy's bind and result processors applied: the values in and out are exactly what
+``session.execute`` would take and give, and, as the ORM does, a session's pending changes are
+flushed first. The session, its transaction and the pool stay SQLAlchemy's; nothing here commits.
+No expanding (``IN``) parameters: their SQL depends on the values. The engine's
+``before_cursor_execute`` listeners hear of each statement (with no cursor or context); ``echo``
+does not log them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import ClauseElement, sqltypes
+
+try:  # the PostgreSQL driver; SQLite-only installs run without it
+    import asyncpg
+except ImportError:  # pragma: no cover
+    asyncpg = None
+
+_DRIVER = "fieldline.driver"  # session.info: the driver handle of the session's current transaction
+Processor = Callable[[Any], Any] | None
+# Where a statement runs: a session (in its transaction, begun if need be), or a connection: in its
+# transaction if it has begun one, else on its own (an autocommit connection: ``db.read_connection``).
+Executor = AsyncSession | AsyncConnection
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # bound parameters in positional order
+    defaults: dict[str, Any]  # the statement's own values (literals become anonymous parameters)
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]  # one per result column; () for a statement without rows
+    plain: bool  # no result column needs processing
+
+    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        try:
+            values = [params[name] if name in params else self.defaults[name] for name in self.names]
+        except KeyError as missing:
+            raise TypeError(f"missing parameter {missing}") from None
+        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.binds, values, strict=True))
+
+    def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        if self.plain:
+            return tuple(values)
+        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.results, values, strict=True))
+
+
+class Statement:
+    """``Statement(select(...).where(t.c.id == bindparam("id")))``, then ``await s.all(session, id=1)``.
+    Results are plain tuples in the statement's column order (``columns`` names them)."""
+
+    __slots__ = ("_by_dialect", "columns", "element")
+
+    def __init__(self, element: ClauseElement) -> None:
+        self.element = element
+        exported = getattr(element, "exported_columns", None)
+        self.columns: tuple[str, ...] = tuple(c.key for c in exported) if exported is not None else ()
+        self._by_dialect: dict[tuple[str, Any], _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        key = (dialect.name, dialect.server_version_info)
+        found = self._by_dialect.get(key)
+        if found is None:
+            found = self._by_dialect[key] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.element.compile(dialect=dialect)
+        if any(b.expanding for b in compiled.binds.values()):
+            raise TypeError("a Statement takes no expanding (IN) parameters")
+        names = tuple(compiled.positiontup or ())
+        defaults = {n: compiled.binds[n].effective_value for n in names if not compiled.binds[n].required}
+        binds = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        exported = getattr(self.element, "exported_columns", None) or ()
+        results = tuple(_result_processor(c.type, dialect) for c in exported)
+        return _Compiled(compiled.string, names, defaults, binds, results, all(p is None for p in results))
+
+    async def all(self, executor: Executor, **params: Any) -> list[tuple[Any, ...]]:
+        rows, _ = await _run(executor, self, params, want_rows=True)
+        return rows
+
+    async def first(self, executor: Executor, **params: Any) -> tuple[Any, ...] | None:
+        rows = await self.all(executor, **params)
+        return rows[0] if rows else None
+
+    async def scalar(self, executor: Executor, **params: Any) -> Any:
+        row = await self.first(executor, **params)
+        return None if row is None else row[0]
+
+    async def rowcount(self, executor: Executor, **params: Any) -> int:
+        """Runs a statement without result rows; the number of rows it matched."""
+        _, count = await _run(executor, self, params, want_rows=False)
+        return count
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor:
+    # A result processor may depend on the type the database reports (asyncpg's numerics do). The
+    # driver does not hand that over here: give the type this column type creates (FLOAT is double
+    # precision, NUMERIC numeric), which is what the migrations made.
+    coltype = None
+    if dialect.name == "postgresql" and isinstance(type_, sqltypes.NumericCommon):
+        coltype = 701 if isinstance(type_, sqltypes.Float) else 1700
+    return type_.dialect_impl(dialect).result_processor(dialect, coltype)
+
+
+@dataclass(slots=True)
+class _Handle:
+    connection: Any  # sqlalchemy AsyncConnection of the session's transaction
+    adapter: Any  # SQLAlchemy's DBAPI adapter of the driver connection
+    driver: Any  # asyncpg.Connection or aiosqlite.Connection
+    autocommit: bool  # no transaction to begin: an autocommit connection, or one outside a transaction
+    postgres: bool
+
+
+async def _handle(executor: Executor) -> _Handle:
+    if isinstance(executor, AsyncConnection):
+        return await _handle_of(executor, standalone=not executor.in_transaction())
+    if _needs_flush(executor.sync_session):  # what the ORM would do first: read your own writes
+        await executor.flush()
+    handle: _Handle | None = executor.info.get(_DRIVER)
+    if handle is None:
+        # session.connection() begins the session's transaction if it has none
+        handle = executor.info[_DRIVER] = await _handle_of(await executor.connection(), standalone=False)
+    return handle
+
+
+def _needs_flush(session: Session) -> bool:
+    # Session._is_clean's test (the ORM's autoflush runs it before every query), without the greenlet
+    # hop of calling flush() on a clean session.
+    return session.autoflush and bool(session._new or session._deleted or session.identity_map.check_modified())
+
+
+async def _handle_of(connection: AsyncConnection, standalone: bool) -> _Handle:
+    raw = await connection.get_raw_connection()
+    adapter = raw.dbapi_connection
+    return _Handle(connection, adapter, raw.driver_connection,
+                   standalone or bool(getattr(adapter, "autocommit", False)), connection.dialect.name == "postgresql")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_handle(session: Session, _transaction: SessionTransaction) -> None:
+    # The connection goes back to the pool with the transaction (or may: savepoints end too).
+    session.info.pop(_DRIVER, None)
+
+
+async def _run(executor: Executor, statement: Statement, params: dict[str, Any],
+               want_rows: bool) -> tuple[list[tuple[Any, ...]], int]:
+    handle = await _handle(executor)
+    compiled = statement.compiled(handle.connection.dialect)
+    args = compiled.args(params)
+    try:
+        if handle.postgres:
+            return await _postgres(handle, compiled, args, want_rows)
+        return await _sqlite(handle, compiled, args, want_rows)
+    except exc.SQLAlchemyError:
+        raise
+    except Exception as error:
+        raise _translated(error, compiled.sql, args) from error
+
+
+async def _postgres(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...],
+                    want_rows: bool) -> tuple[list[tuple[Any, ...]], int]:
+    if not handle.autocommit and not handle.driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter starts the driver's transaction lazily, before the first
+        # statement it runs; start it the same way (the adapter's own method, so the transaction it
+        # will commit or roll back is the one these statements are in). Without that method (another
+        # SQLAlchemy release) SQLAlchemy runs this first statement itself: slower, same result.
+        begin = getattr(handle.adapter, "_start_transaction", None)
+        if begin is None:
+            result = await handle.connection.exec_driver_sql(compiled.sql, args)
+            rows = [compiled.row(r) for r in result.all()] if want_rows else []
+            return rows, result.rowcount
+        await begin()
+    _announce(handle, compiled, args)
+    if want_rows:
+        records = await handle.driver.fetch(compiled.sql, *args)
+        return [compiled.row(r) for r in records], len(records)
+    status: str = await handle.driver.execute(compiled.sql, *args)
+    tail = status.rpartition(" ")[2]
+    return [], int(tail) if tail.isdigit() else -1
+
+
+async def _sqlite(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...],
+                  want_rows: bool) -> tuple[list[tuple[Any, ...]], int]:
+    # Inside the transaction SQLAlchemy began (BEGIN IMMEDIATE, or BEGIN for read sessions).
+    _announce(handle, compiled, args)
+    if want_rows:
+        records = await handle.driver.execute_fetchall(compiled.sql, args)
+        return [compiled.row(r) for r in records], len(records)
+    cursor = await handle.driver.execute(compiled.sql, args)
+    try:
+        return [], cursor.rowcount
+    finally:
+        await cursor.close()
+
+
+def _announce(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...]) -> None:
+    """Tell the engine's ``before_cursor_execute`` listeners (statement counters, tracers)."""
+    sync = handle.connection.sync_connection
+    if sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, compiled.sql, args, None, False)
+
+
+def _translated(error: Exception, sql: str, args: tuple[Any, ...]) -> Exception:
+    """The driver's error as SQLAlchemy would raise it, so callers catch one family of errors."""
+    integrity = (sqlite3.IntegrityError,) + ((asyncpg.IntegrityConstraintViolationError,) if asyncpg else ())
+    if isinstance(error, integrity):
+        return exc.IntegrityError(sql, args, error)
+    if isinstance(error, sqlite3.Error) or (asyncpg is not None and isinstance(error, asyncpg.PostgresError)):
+        return exc.DBAPIError(sql, args, error)
+    return error
