@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -307,7 +308,9 @@ def cli() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
-    asyncio.run(main(500 if args.quick else args.actions, args.concurrency, backends))
+    # On uvloop, as `fieldline serve` runs the app (uvicorn's loop="auto"), the peers too.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main(500 if args.quick else args.actions, args.concurrency, backends))
 
 
 if __name__ == "__main__":
