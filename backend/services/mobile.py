@@ -64,7 +64,7 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
     session, now = uow.session, uow.now()
     occurred = check_occurred_at(request.occurred_at, now, policy.clock_skew_s)
     try:
-        order = await work_orders.get_visible(uow, actor, work_order_id)
+        order = await work_orders.get_visible(uow, actor, work_order_id, to_change=True)
         if request.expected_version is not None and request.expected_version != order.version:
             raise errors.PreconditionFailed("version-mismatch", "the work order changed since you read it",
                                             current_version=order.version)

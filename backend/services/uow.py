@@ -48,10 +48,12 @@ class UnitOfWork:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def emit(self, event: Event) -> None:
-        """Write the event to the outbox in this transaction; it is handed on after commit."""
+    def emit(self, event: Event, payload: dict[str, Any] | None = None) -> None:
+        """Write the event to the outbox in this transaction; it is handed on after commit.
+        ``payload``: its JSON form, if already made (the order's event log row has the same)."""
         appends.append(self.session, Outbox, event_id=str(uuid.uuid4()), type=event.type, key=event.key,
-                       payload=event.model_dump(mode="json"), created_at=self.now(), published_at=None)
+                       payload=event.model_dump(mode="json") if payload is None else payload, created_at=self.now(),
+                       published_at=None)
         self.emitted.append(event)
 
     def audit(self, actor: Principal, action: str, target_type: str = "", target_id: Any = "",

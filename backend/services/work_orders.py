@@ -53,8 +53,7 @@ async def create_work_order(uow: UnitOfWork, actor: Principal, spec: NewWorkOrde
     order_id = await repo.insert(session, draft, customer_id=spec.customer_id, site_id=spec.site_id,
                                  zone=spec.zone, channel=spec.channel, created_by=actor.user_id, now=now)
     event = event.model_copy(update={"work_order_id": order_id})
-    await repo.append_events(session, order_id, 1, [event], actor, now, now)
-    uow.emit(event)
+    await _logged(uow, order_id, 1, [event], actor, now, now)
     uow.audit(actor, "work_order.created", "work_order", order_id, number=number, kind=kind,
               flags=event.flags, register_number=register)
     created = replace(draft, id=order_id)
@@ -62,9 +61,11 @@ async def create_work_order(uow: UnitOfWork, actor: Principal, spec: NewWorkOrde
     return created
 
 
-async def get_visible(uow: UnitOfWork, actor: Principal, work_order_id: int) -> WorkOrder:
-    """The order if this principal may see it; otherwise 404 (never reveal that it exists)."""
-    order = await repo.get(uow.session, work_order_id)
+async def get_visible(uow: UnitOfWork, actor: Principal, work_order_id: int, *,
+                      to_change: bool = False) -> WorkOrder:
+    """The order if this principal may see it; otherwise 404 (never reveal that it exists).
+    ``to_change``: a command is about to run on it (its SLA deadlines are read along)."""
+    order = await repo.get(uow.session, work_order_id, with_deadlines=to_change)
     if order is None or not can_see(order, actor):
         raise errors.NotFound("work-order-not-found", f"no work order {work_order_id}")
     return order
@@ -78,7 +79,7 @@ async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.
     is guarded by its version all the same)."""
     session, now = uow.session, uow.now()
     order = loaded if loaded is not None and loaded.id == work_order_id else \
-        await get_visible(uow, actor, work_order_id)
+        await get_visible(uow, actor, work_order_id, to_change=True)
     if expected_version is not None and expected_version != order.version:
         raise errors.PreconditionFailed("version-mismatch", "the work order changed since you read it",
                                         current_version=order.version)
@@ -92,13 +93,20 @@ async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.
         after = evolve(after, event, at)
     extra = {"last_agent_id": actor.user_id} if actor.role is Role.AGENT else {}
     await repo.save(session, order, after, **extra)
-    await repo.append_events(session, order.id, order.version + 1, events, actor, at, now)
-    for event in events:
-        uow.emit(event)
+    await _logged(uow, order.id, order.version + 1, events, actor, at, now)
     uow.audit(actor, f"work_order.{events[0].type}", "work_order", order.id, version=after.version,
               **({"occurred_at": occurred_at.isoformat()} if occurred_at else {}))
     await react(uow, actor, after, events)
     return await _after_effects(uow, actor, after, events)
+
+
+async def _logged(uow: UnitOfWork, order_id: int, first_seq: int, events: list[ev.Event], actor: Principal,
+                  occurred_at: datetime, recorded_at: datetime) -> None:
+    """The events into the order's log and the outbox, each serialised once for both."""
+    payloads = [event.model_dump(mode="json") for event in events]
+    await repo.append_events(uow.session, order_id, first_seq, events, actor, occurred_at, recorded_at, payloads)
+    for event, payload in zip(events, payloads, strict=True):
+        uow.emit(event, payload)
 
 
 async def _facts(uow: UnitOfWork, actor: Principal, order: WorkOrder, command: c.Command) -> Facts:
@@ -152,7 +160,6 @@ async def _open_second_dispatch(uow: UnitOfWork, actor: Principal, parent: WorkO
     now = uow.now()
     after = evolve(parent, opened, now)
     await repo.save(uow.session, parent, after)
-    await repo.append_events(uow.session, parent.id, parent.version + 1, [opened], actor, now, now)
-    uow.emit(opened)
+    await _logged(uow, parent.id, parent.version + 1, [opened], actor, now, now)
     await react(uow, actor, after, [opened])
     return after

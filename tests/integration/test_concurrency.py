@@ -101,8 +101,8 @@ class ReadLog:
         self.seen: dict[str, int] = {}
         original = repo.get
 
-        async def get(session: Any, work_order_id: int) -> WorkOrder | None:
-            order = await original(session, work_order_id)
+        async def get(session: Any, work_order_id: int, **kw: Any) -> WorkOrder | None:
+            order = await original(session, work_order_id, **kw)
             task = asyncio.current_task()
             if order is not None and task is not None:
                 self.seen.setdefault(task.get_name(), order.version)

@@ -175,3 +175,38 @@ async def test_stale_version_is_a_precondition_failure(ctx) -> None:
         await svc.act(uow, ref.agent, order.id, c.Urge(), expected_version=order.version + 1)
     urged = await svc.act(uow, ref.agent, order.id, c.Urge(by="customer"), expected_version=order.version)
     assert urged.urge_count == 1 and urged.state == State.CREATED
+
+
+async def test_an_order_read_to_change_brings_its_deadlines_once(ctx) -> None:
+    """``get(with_deadlines=True)``: the same order as a plain read, and its deadlines as a read of
+    them would give, taken by the next ``deadlines_of`` in place of a statement; a deadline written
+    meanwhile makes that read go to the database."""
+    from sqlalchemy import event
+
+    from backend.persistence.repositories import sla as sla_repo
+
+    uow, _clock, ref = ctx
+    order = await _repair(uow, ref)
+    order = await svc.act(uow, ref.agent, order.id, c.Dispatch(engineer_id=ref.eng_a.user_id))
+    stored = await sla_repo.deadlines_of(uow.session, order.id)
+    assert len(stored) >= 3  # dispatched: acknowledge, contact, status feedback...
+    assert await repo.get(uow.session, order.id, with_deadlines=True) == await repo.get(uow.session, order.id)
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT sla_deadline.id"):
+            reads.append(statement)
+
+    engine = uow.session.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert await sla_repo.deadlines_of(uow.session, order.id) == stored and reads == []  # the prefetch
+        assert await sla_repo.deadlines_of(uow.session, order.id) == stored and len(reads) == 1  # used once
+        await repo.get(uow.session, order.id, with_deadlines=True)
+        await sla_repo.transition(uow.session, stored[0].id, "met", MONDAY_10)  # a deadline written
+        fresh = await sla_repo.deadlines_of(uow.session, order.id)
+        assert len(reads) == 2 and [d.state for d in fresh if d.id == stored[0].id] == ["met"]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    bare = await _repair(uow, ref)  # only creation's deadlines (none for the engineer yet)
+    assert await repo.get(uow.session, bare.id, with_deadlines=True) == await repo.get(uow.session, bare.id)

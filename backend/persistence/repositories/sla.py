@@ -7,10 +7,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import bindparam, delete, event, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -76,8 +77,9 @@ class Deadline:
 
 _T = D.__table__  # type: ignore[attr-defined]
 # Read and moved by most work-order actions: on the driver (``persistence.statements``).
-_DEADLINES_OF = Statement(sa_select(*(_T.c[f.name] for f in fields(Deadline)))
-                          .where(_T.c.work_order_id == bindparam("work_order_id")))
+DEADLINE_COLUMNS = tuple(_T.c[f.name] for f in fields(Deadline))
+_DEADLINES_OF = Statement(sa_select(*DEADLINE_COLUMNS)
+                          .where(_T.c.work_order_id == bindparam("work_order_id")).order_by(_T.c.id))
 _TRANSITION = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == OPEN)
                         .values(state=bindparam("to"), closed_at=bindparam("at")))
 _TRANSITION_IF_DUE = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == OPEN,
@@ -85,7 +87,29 @@ _TRANSITION_IF_DUE = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T
                                .values(state=bindparam("to"), closed_at=bindparam("at")))
 
 
+_PREFETCHED = "fieldline.sla.prefetched"  # session.info: deadlines read with their order, not yet used
+
+
+def prefetched(session: AsyncSession, work_order_id: int, deadlines: list[Deadline]) -> None:
+    """The order's deadlines, read together with the order (``work_orders.get``): the next
+    ``deadlines_of`` of that order in this session takes them instead of reading, unless a deadline
+    was written meanwhile."""
+    session.info.setdefault(_PREFETCHED, {})[work_order_id] = deadlines
+
+
+def _written(session: AsyncSession) -> None:
+    session.info.pop(_PREFETCHED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, _transaction: SessionTransaction) -> None:
+    session.info.pop(_PREFETCHED, None)  # read in a transaction, good for that transaction only
+
+
 async def deadlines_of(session: AsyncSession, work_order_id: int) -> list[Deadline]:
+    early = session.info.get(_PREFETCHED, {}).pop(work_order_id, None)
+    if early is not None:
+        return early
     return [Deadline(*row) for row in await _DEADLINES_OF.all(session, work_order_id=work_order_id)]
 
 
@@ -98,6 +122,7 @@ async def upsert_deadline(session: AsyncSession, work_order_id: int, change: Ope
     values = {"state": OPEN, "basis": str(change.basis), "starts_at": change.starts_at, "due_at": change.due_at,
               "warn_at": change.warn_at, "opened_at": now, "closed_at": None, "warned_at": None,
               "enqueued_at": None}
+    _written(session)
     table = D.__table__  # type: ignore[attr-defined]
     stmt = _insert(session)(D).values(work_order_id=work_order_id, rule=str(change.rule), **values)
     stmt = stmt.on_conflict_do_update(index_elements=["work_order_id", "rule"], set_=values,
@@ -109,12 +134,14 @@ async def transition(session: AsyncSession, deadline_id: int, to: str, at: datet
                      due_by: datetime | None = None) -> bool:
     """Move an open deadline to ``to``; False if it was no longer open (or not yet due by ``due_by``).
     On PostgreSQL the UPDATE waits for a concurrent firing and re-checks: exactly one of them wins."""
+    _written(session)
     if due_by is None:
         return await _TRANSITION.rowcount(session, b_id=deadline_id, to=to, at=at) == 1
     return await _TRANSITION_IF_DUE.rowcount(session, b_id=deadline_id, to=to, at=at, due_by=due_by) == 1
 
 
 async def extend(session: AsyncSession, deadline_id: int, due_at: datetime, warn_at: datetime) -> None:
+    _written(session)
     await session.exec(update(D).where(D.id == deadline_id, D.state == OPEN).values(  # type: ignore[call-overload, arg-type]
         due_at=due_at, warn_at=warn_at, warned_at=None, enqueued_at=None))
 
@@ -132,6 +159,7 @@ async def warn_ids(session: AsyncSession, now: datetime, limit: int) -> list[int
 
 
 async def mark_warned(session: AsyncSession, deadline_id: int, at: datetime) -> bool:
+    _written(session)
     result = await session.exec(update(D).where(  # type: ignore[call-overload]
         D.id == deadline_id, D.state == OPEN, D.warned_at.is_(None)).values(warned_at=at))  # type: ignore[arg-type, union-attr]
     return result.rowcount == 1

@@ -21,10 +21,12 @@ from backend.domain.actors import Principal
 from backend.domain.work_orders import FINAL_STATES, Kind, State, WorkOrder
 from backend.events import Event, parse_event
 from backend.persistence import appends
+from backend.persistence.repositories import sla
 from backend.persistence.statements import Statement
 from backend.persistence.tables import DailyCounter, Equipment, User
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables import WorkOrderEvent as EventRow
+from backend.persistence.tables_sla import SlaDeadline
 
 _DOMAIN_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder) if f.name != "extra")
 _MUTABLE = [f for f in _DOMAIN_FIELDS if f not in ("id", "number", "kind")]
@@ -69,10 +71,30 @@ def _domain_of(values: dict[str, Any]) -> WorkOrder:
     return WorkOrder(**values)
 
 
-async def get(session: AsyncSession, work_order_id: int) -> WorkOrder | None:
-    found = await _GET.first(session, id=work_order_id)
-    if found is None:
-        return None
+# The same with the order's SLA deadlines, for a change about to be made: one round trip instead of
+# two (the SLA reaction reads them next; ``sla.prefetched``). A row per deadline, or one without.
+_D = SlaDeadline.__table__  # type: ignore[attr-defined]
+_GET_WITH_DEADLINES = Statement(
+    sa_select(*(_TABLE.c[name] for name in (*_DOMAIN_FIELDS, *_PLACE_FIELDS)), *sla.DEADLINE_COLUMNS)
+    .select_from(_TABLE.outerjoin(_D, _D.c.work_order_id == _TABLE.c.id))
+    .where(_TABLE.c.id == bindparam("id")).order_by(_D.c.id))
+_ORDER_WIDTH = len(_DOMAIN_FIELDS) + len(_PLACE_FIELDS)
+
+
+async def get(session: AsyncSession, work_order_id: int, *, with_deadlines: bool = False) -> WorkOrder | None:
+    """The order as the domain sees it. ``with_deadlines``: read its SLA deadlines in the same
+    statement, for the SLA reaction of a change about to be made."""
+    if with_deadlines:
+        rows = await _GET_WITH_DEADLINES.all(session, id=work_order_id)
+        if not rows:
+            return None
+        found = rows[0][:_ORDER_WIDTH]
+        sla.prefetched(session, work_order_id,
+                       [sla.Deadline(*r[_ORDER_WIDTH:]) for r in rows if r[_ORDER_WIDTH] is not None])
+    else:
+        found = await _GET.first(session, id=work_order_id)
+        if found is None:
+            return None
     *domain, zone, site_id, customer_id = found
     session.info.setdefault(_PLACES, {})[work_order_id] = Place(zone, site_id, customer_id)
     return _domain_of(dict(zip(_DOMAIN_FIELDS, domain, strict=True)))
@@ -124,11 +146,14 @@ async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **ext
 
 
 async def append_events(session: AsyncSession, order_id: int, first_seq: int, events: list[Event],
-                        actor: Principal, occurred_at: datetime, recorded_at: datetime) -> None:
+                        actor: Principal, occurred_at: datetime, recorded_at: datetime,
+                        payloads: list[dict[str, Any]] | None = None) -> None:
+    """The events' rows in the order's log; ``payloads``: their JSON forms, if already made."""
     for offset, event in enumerate(events):
+        payload = payloads[offset] if payloads is not None else event.model_dump(mode="json")
         appends.append(session, EventRow, event_id=str(uuid.uuid4()), work_order_id=order_id, seq=first_seq + offset,
                        type=event.type, actor_id=actor.user_id, actor_role=str(actor.role), occurred_at=occurred_at,
-                       recorded_at=recorded_at, payload=event.model_dump(mode="json"))
+                       recorded_at=recorded_at, payload=payload)
 
 
 async def history(session: AsyncSession, order_id: int) -> list[EventRow]:
