@@ -69,8 +69,13 @@ def pending(session: AsyncSession | Session) -> int:
     return len(session.info.get(_KEY, ()))
 
 
-async def flush(session: AsyncSession) -> None:
-    """Write the queued rows now (before reading their tables in the same transaction)."""
+async def flush(session: AsyncSession, model: type[SQLModel] | None = None) -> None:
+    """Write the queued rows now (before reading their tables in the same transaction). ``model``:
+    only if a row of its table is queued (then all of them, in order)."""
+    if model is not None:
+        table = model.__table__  # type: ignore[attr-defined]
+        if not any(t is table for t, _ in session.info.get(_KEY, ())):
+            return
     await write(session)
 
 

@@ -32,22 +32,23 @@ from backend.services.uow import UnitOfWork
 
 
 async def enqueue_push(uow: UnitOfWork, user_id: int, kind: PushKind | str, work_order: WorkOrder, *,
-                       extra: dict[str, str] | None = None) -> list[PushNotification]:
+                       extra: dict[str, str] | None = None) -> int:
     """Queues one push about ``work_order`` to every active device of ``user_id`` (or one
-    ``no_device`` row, so the push is still on record). Returns the rows written."""
+    ``no_device`` row, so the push is still on record). Returns how many rows it queued: they are
+    written with the transaction's other new rows as it commits (``persistence.appends``)."""
     return await enqueue_many(uow, [user_id], PushKind(kind), work_order, extra=extra)
 
 
 async def enqueue_many(uow: UnitOfWork, user_ids: list[int], kind: PushKind, order: WorkOrder, *,
                        extra: dict[str, str] | None = None, due: datetime | None = None,
-                       ttl_s: int | None = None) -> list[PushNotification]:
+                       ttl_s: int | None = None) -> int:
     """As ``enqueue_push`` for several users; ``due``: not claimable before then (default now)."""
     now = uow.now()
     dispatch = kind is PushKind.DISPATCH
     ack_deadline = deadlines(order, None).acknowledge_by if dispatch else None
     ttl = acknowledge_ttl_s(order, now, rules.MIN_TTL_S) if dispatch else ttl_s or rules.DEFAULT_TTL_S
     devices = await repo.active_devices(uow.session, sorted(set(user_ids)))
-    rows: list[PushNotification] = []
+    queued = 0
     for user_id in sorted(set(user_ids)):
         key = str(uuid.uuid4())
         body = rules.content(kind, work_order_id=order.id, number=order.number, state=str(order.state),
@@ -58,13 +59,12 @@ async def enqueue_many(uow: UnitOfWork, user_ids: list[int], kind: PushKind, ord
                       collapse_key=body.collapse_key, ttl_s=ttl, high_priority=body.high_priority,
                       ack_deadline=ack_deadline, created_at=now)
         if not targets:
-            rows.append(PushNotification(**common, state=PushState.NO_DEVICE))  # type: ignore[arg-type]
+            repo.queue(uow.session, **common, state=str(PushState.NO_DEVICE))
         for device in targets:
-            rows.append(PushNotification(**common, device_id=device.id, token=device.token,  # type: ignore[arg-type]
-                                         state=PushState.PENDING, next_attempt_at=due or now))
-    for row in rows:
-        repo.add(uow.session, row)
-    return rows
+            repo.queue(uow.session, **common, device_id=device.id, token=device.token, state=str(PushState.PENDING),
+                       next_attempt_at=due or now)
+        queued += max(1, len(targets))
+    return queued
 
 
 async def push_reaction(uow: UnitOfWork, actor: Principal, order: WorkOrder, events: list[Event]) -> None:
@@ -100,7 +100,7 @@ def _touches_appointment(event: Event, order: WorkOrder) -> bool:
     return False
 
 
-async def schedule_reminder(uow: UnitOfWork, order: WorkOrder) -> list[PushNotification]:
+async def schedule_reminder(uow: UnitOfWork, order: WorkOrder) -> int:
     """One reminder per order, for its latest appointment and assigned engineer, ``REMINDER_LEAD``
     before the visit (none when the visit is sooner); a pending reminder for anything else is
     dropped as ``obsolete`` in this transaction. Idempotent: an unchanged reminder is kept."""
@@ -111,13 +111,16 @@ async def schedule_reminder(uow: UnitOfWork, order: WorkOrder) -> list[PushNotif
             and str(order.state) in rules.APPOINTMENT_STATES:
         wanted = (engineer, appointment.astimezone(UTC).isoformat())
     kept = False
+    superseded = []
     for row in await repo.scheduled(uow.session, order.id, PushKind.APPOINTMENT_REMINDER):
         if wanted is not None and (row.user_id, row.data.get("appointment_at")) == wanted:
             kept = True
         elif row.state == PushState.PENDING:
-            row.state, row.last_error = PushState.OBSOLETE, "superseded"
+            superseded.append(row.id)
+    for row_id in superseded:
+        await repo.supersede(uow.session, row_id)
     if wanted is None or kept or due is None or appointment is None:
-        return []
+        return 0
     return await enqueue_many(uow, [wanted[0]], PushKind.APPOINTMENT_REMINDER, order, due=due,
                               ttl_s=int((appointment - due).total_seconds()),
                               extra={"appointment_at": wanted[1]})

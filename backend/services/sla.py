@@ -4,8 +4,9 @@ closes follow-up tasks. Must not import ``services.work_orders`` (it runs inside
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from backend import events as ev
 from backend.domain.actors import Principal
@@ -83,9 +84,11 @@ class _Applier:
             if at <= row.due_at:
                 if await repo.transition(self.uow.session, _id(row), "met", at):
                     self._cleared(row, "met")
+                    self._moved(row, state="met", closed_at=at)
                     return
             elif await repo.transition(self.uow.session, _id(row), "breached", at):
                 await self._late_breach(row, "met_late")
+                self._moved(row, state="breached", closed_at=at)
                 return
             self._stale = True  # a concurrent firing won: it breached, resolve that below
             row = (await self.rows()).get(rule, row)
@@ -100,10 +103,12 @@ class _Applier:
             if at <= row.due_at:
                 if await repo.transition(self.uow.session, _id(row), "cancelled", at):
                     self._cleared(row, "cancelled")
+                    self._moved(row, state="cancelled", closed_at=at)
                     return
             elif await repo.transition(self.uow.session, _id(row), "breached", at):
                 # The deadline had passed unmet before the order ended: still a breach.
                 await self._late_breach(row, "cancelled")
+                self._moved(row, state="breached", closed_at=at)
                 return
             self._stale = True
             row = (await self.rows()).get(rule, row)
@@ -117,7 +122,13 @@ class _Applier:
         margin = row.due_at - row.warn_at
         await repo.extend(self.uow.session, _id(row), not_before, not_before - margin)
         self.uow.timer_set(not_before - margin)
-        self._stale = True
+        self._moved(row, due_at=not_before, warn_at=not_before - margin, warned_at=None, enqueued_at=None)
+
+    def _moved(self, row: repo.Deadline, **written: Any) -> None:
+        """Our own guarded UPDATE of ``row`` succeeded (we hold its row lock): the row is now what it
+        was with ``written``; no need to read it again."""
+        if self._rows is not None and not self._stale:
+            self._rows[row.rule] = replace(row, **written)
 
     def _cleared(self, row: repo.Deadline, outcome: str) -> None:
         # Supervisors were told it was close, or it is inside its margin and so already on their
@@ -125,7 +136,6 @@ class _Applier:
         if row.warned_at is not None or row.warn_at <= self.uow.now():
             self.uow.emit(ev.DeadlineCleared(work_order_id=self.order.id, number=self.order.number, rule=row.rule,
                                              deadline_id=_id(row), outcome=outcome))
-        self._stale = True
 
     async def _late_breach(self, row: repo.Deadline, resolution: str) -> None:
         """The condition came (or the order ended) after the due time, before any timer fired."""
@@ -139,7 +149,6 @@ class _Applier:
                 work_order_id=o.id, number=o.number, rule=row.rule, breach_id=breach_id, deadline_id=_id(row),
                 kind=str(o.kind), due_at=row.due_at, detected_at=now, escalation="", region_id=o.region_id,
                 provider_id=o.provider_id, engineer_id=o.engineer_id, resolved=True))
-        self._stale = True
 
     async def _resolve(self, rule: str, at: datetime, resolution: str) -> None:
         for breach in await repo.open_breaches_of(self.uow.session, self.order.id):

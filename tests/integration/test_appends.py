@@ -163,6 +163,19 @@ async def test_a_read_in_the_same_transaction_sees_them_after_flush(sessions: Un
         assert await count(uow.session, AuditLog, marker) == 1
 
 
+async def test_a_flush_for_one_table_writes_only_when_that_table_has_rows_queued(sessions: UnitOfWorkFactory) -> None:
+    marker = f"test-{uuid.uuid4().hex[:8]}"
+    async with sessions() as uow:
+        appends.append(uow.session, AuditLog, **audit_row(marker))
+        await appends.flush(uow.session, Outbox)  # no outbox row queued: nothing written yet
+        assert appends.pending(uow.session) == 1
+        appends.append(uow.session, Outbox, **outbox_row({"flush": marker}))
+        await appends.flush(uow.session, Outbox)  # now: the whole queue, in order
+        assert appends.pending(uow.session) == 0
+        assert await count(uow.session, AuditLog, marker) == 1
+        await uow.commit()
+
+
 async def test_a_unit_of_work_emits_and_audits_through_the_queue(session: AsyncSession) -> None:
     marker = f"test.{uuid.uuid4().hex[:8]}"
     actor = Principal(user_id=None, role=Role.SYSTEM, username="system")

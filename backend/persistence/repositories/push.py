@@ -4,13 +4,17 @@ list them. Writes stay in the caller's transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.persistence import appends
+from backend.persistence.statements import Statement
 from backend.persistence.tables import User, WorkOrder
 from backend.persistence.tables_mobile import Device, PushNotification
 
@@ -30,11 +34,26 @@ async def devices_of(session: AsyncSession, user_id: int, *, active_only: bool =
     return list((await session.exec(stmt.order_by(Device.id))).all())  # type: ignore[arg-type]
 
 
-async def active_devices(session: AsyncSession, user_ids: list[int]) -> list[Device]:
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An active device a push goes to (plain values)."""
+
+    id: int
+    user_id: int
+    token: str
+
+
+_DEV = Device.__table__  # type: ignore[attr-defined]
+_ACTIVE_DEVICES = (sa_select(_DEV.c.id, _DEV.c.user_id, _DEV.c.token)
+                   .where(_DEV.c.user_id.in_(bindparam("user_ids", expanding=True)), _DEV.c.active.is_(True))
+                   .order_by(_DEV.c.id))
+
+
+async def active_devices(session: AsyncSession, user_ids: list[int]) -> list[Target]:
     if not user_ids:
         return []
-    stmt = select(Device).where(Device.user_id.in_(user_ids), Device.active.is_(True))  # type: ignore[attr-defined]
-    return list((await session.exec(stmt.order_by(Device.id))).all())  # type: ignore[arg-type]
+    connection = await session.connection()  # Core: plain rows, no ORM instances
+    return [Target(*row) for row in await connection.execute(_ACTIVE_DEVICES, {"user_ids": user_ids})]
 
 
 async def users_in(session: AsyncSession, *, provider_id: int | None = None, region_id: int | None = None,
@@ -49,6 +68,12 @@ async def users_in(session: AsyncSession, *, provider_id: int | None = None, reg
 
 def add(session: AsyncSession, row: PushNotification | Device) -> None:
     session.add(row)
+
+
+def queue(session: AsyncSession, **values: Any) -> None:
+    """A new push row by its column values, written with the transaction's other new rows as it
+    commits (``persistence.appends``); ``scheduled`` sees it (it writes the queue first)."""
+    appends.append(session, PushNotification, **values)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[PushNotification]:
@@ -113,11 +138,30 @@ async def appointments(session: AsyncSession, work_order_ids: list[int]) -> dict
     return {row[0]: (row[1], row[2], row[3]) for row in (await session.exec(stmt)).all()}  # type: ignore[call-overload]
 
 
-async def scheduled(session: AsyncSession, work_order_id: int, kind: str) -> list[PushNotification]:
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    id: int
+    user_id: int
+    state: str
+    data: dict[str, Any]
+
+
+_P = PushNotification.__table__  # type: ignore[attr-defined]
+_SCHEDULED = Statement(sa_select(_P.c.id, _P.c.user_id, _P.c.state, _P.c.data)
+                       .where(_P.c.work_order_id == bindparam("work_order_id"), _P.c.kind == bindparam("kind"),
+                              or_(_P.c.state == "pending", _P.c.state == "no_device"))  # no IN: see Statement
+                       .order_by(_P.c.id))
+_SUPERSEDE = Statement(update(_P).where(_P.c.id == bindparam("b_id"), _P.c.state == "pending")
+                       .values(state="obsolete", last_error="superseded"))
+
+
+async def scheduled(session: AsyncSession, work_order_id: int, kind: str) -> list[Scheduled]:
     """The not-yet-sent rows of one kind about one order (pending, or on record for a user
-    without a device): what a newer schedule supersedes or keeps."""
-    stmt = (select(PushNotification)
-            .where(PushNotification.work_order_id == work_order_id, PushNotification.kind == kind,
-                   PushNotification.state.in_(["pending", "no_device"]))  # type: ignore[attr-defined]
-            .order_by(PushNotification.id).execution_options(populate_existing=True))  # type: ignore[arg-type]
-    return list((await session.exec(stmt)).all())
+    without a device): what a newer schedule supersedes or keeps. Plain values."""
+    await appends.flush(session, PushNotification)  # rows queued in this transaction count too
+    return [Scheduled(*row) for row in await _SCHEDULED.all(session, work_order_id=work_order_id, kind=kind)]
+
+
+async def supersede(session: AsyncSession, notification_id: int) -> None:
+    """A pending row a newer schedule replaces: ``obsolete``, never sent."""
+    await _SUPERSEDE.rowcount(session, b_id=notification_id)
