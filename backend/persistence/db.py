@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,9 +22,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10,
+                  sqlite_writer_timeout_s: float = 30.0) -> AsyncEngine:
     """An async engine. SQLite gets WAL, a busy timeout, foreign keys and ``BEGIN IMMEDIATE``
-    (one writer at a time, and a writer never fails with SQLITE_BUSY halfway through)."""
+    (one writer at a time, and a writer never fails with SQLITE_BUSY halfway through), the writers
+    of this process queueing for their turn (``_Writers``)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
@@ -32,7 +37,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_S)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_writer_timeout_s)
     else:
         _ping_when_idle(engine)
     return engine
@@ -66,7 +71,49 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
         record.info["idle_since"] = time.monotonic()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+class _Writers:
+    """SQLite has one writer at a time. Its busy handler makes a waiting writer sleep and retry (up to
+    100 ms a try, in no order), which under concurrent writes put seconds on the tail; here the
+    writers of this process queue instead, first come first served, each from its BEGIN IMMEDIATE to
+    its COMMIT or ROLLBACK. SQLite's own lock and busy timeout still stand between processes."""
+
+    KEY = "fieldline.sqlite_writer"  # the connection's info: the lock it holds
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+            weakref.WeakKeyDictionary()
+
+    def acquire(self, dbapi_connection: Any, info: dict[str, Any]) -> None:
+        """Inside SQLAlchemy's greenlet (a sync event handler of the async engine): wait our turn."""
+        if self.KEY in info or not hasattr(dbapi_connection, "run_async"):
+            return  # already ours, or a plain (sync) sqlite3 connection: SQLite's lock alone
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+
+        async def turn(_driver: Any) -> bool:
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    return await lock.acquire()
+            except TimeoutError:
+                return False
+
+        if not dbapi_connection.run_async(turn):  # what SQLite says when its own busy timeout runs out
+            raise OperationalError("BEGIN IMMEDIATE", (), sqlite3.OperationalError(
+                f"database is locked (waited {self.timeout_s:g} s for the other writers)"))
+        info[self.KEY] = lock
+
+    def release(self, info: dict[str, Any]) -> None:
+        lock = info.pop(self.KEY, None)
+        if lock is not None:
+            lock.release()
+
+
+def _configure_sqlite(engine: AsyncEngine, writer_timeout_s: float) -> None:
+    writers = _Writers(writer_timeout_s)  # as long as SQLite's own busy timeout below
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN IMMEDIATE and SAVEPOINTs work.
@@ -82,7 +129,42 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # Read sessions (read_session_factory) take no write lock: in WAL mode readers and the one
         # writer never block each other.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.acquire(conn.connection.dbapi_connection, conn.info)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release(conn.info)
+            raise
+
+    # The turn ends with the transaction (the events come just before the driver's COMMIT or
+    # ROLLBACK, which the next writer's BEGIN IMMEDIATE waits for in SQLite for a moment), or with
+    # the connection: reset on its way back to the pool, invalidated, closed.
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        try:
+            info = conn.info
+        except SQLAlchemyError:  # invalidated: its invalidate event gave the turn back already
+            return
+        writers.release(info)
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        if record is not None:
+            writers.release(record.info)
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        if record is not None:
+            writers.release(record.info)
+
+    @event.listens_for(engine.sync_engine, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            writers.release(record.info)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
