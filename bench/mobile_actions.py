@@ -278,8 +278,10 @@ async def compare(backend: str, url: str, actions: int, concurrency: int) -> dic
     settings = settings_for(url)
     orders = max(concurrency, actions // len(STEPS))
     product, calm = await mobile_actions(settings, orders, concurrency, light=LIGHT_LANES)
-    peer = await ceiling(settings, product.requests, concurrency)
-    driver_peer = await ceiling(settings, product.requests, concurrency, on_driver=True)
+    # The peers take a few milliseconds a request: three times the requests, so that a run of them
+    # lasts long enough for a steady figure on a machine whose speed drifts.
+    peer = await ceiling(settings, 3 * product.requests, concurrency)
+    driver_peer = await ceiling(settings, 3 * product.requests, concurrency, on_driver=True)
     share = product.per_s / peer.per_s
     print(f"[{backend}] concurrency {concurrency}, {orders} orders x {len(STEPS)} actions")
     for result in (product, peer, driver_peer, calm):
