@@ -14,6 +14,7 @@ does not log them."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -169,6 +170,12 @@ async def _run(executor: Executor, statement: Statement, params: dict[str, Any],
     except exc.SQLAlchemyError:
         raise
     except Exception as error:
+        if handle.postgres and handle.driver.is_closed():
+            # The server or the network dropped it: out of the pool at once, as SQLAlchemy does when
+            # its own statement finds a dead connection; the caller's transaction is gone.
+            with contextlib.suppress(Exception):
+                await handle.connection.invalidate()
+            raise exc.DBAPIError(compiled.sql, args, error, connection_invalidated=True) from error
         raise _translated(error, compiled.sql, args) from error
 
 

@@ -86,3 +86,23 @@ async def test_sqlite_read_sessions_do_not_wait_for_the_writer(tmp_path: Path) -
             await writer.commit()
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_dropped_mid_transaction_leaves_the_pool(pg_engine: AsyncEngine, pg: Postgres) -> None:
+    """A statement on the driver (``persistence.statements``) that finds its connection dead raises
+    SQLAlchemy's error marked ``connection_invalidated``, and the pool hands out a fresh one next."""
+    from sqlalchemy import literal_column, select
+    from sqlalchemy.exc import DBAPIError
+
+    from backend.persistence.statements import Statement
+
+    pid = Statement(select(literal_column("pg_backend_pid()")))
+    async with db.session_factory(pg_engine)() as session:
+        old = await pid.scalar(session)  # inside the session's transaction
+        pg.psql(f"SELECT pg_terminate_backend({old}, 5000)")  # a restart, a failover, a killed backend
+        with pytest.raises(DBAPIError) as caught:
+            await pid.scalar(session)
+        assert caught.value.connection_invalidated
+        await session.rollback()
+    async with db.session_factory(pg_engine)() as session:
+        assert await pid.scalar(session) != old  # a new connection, no error
