@@ -68,7 +68,6 @@ async def execute(uows: UnitOfWorkFactory, request: IdempotentRequest,
     A business refusal is stored too (after the action's transaction is rolled back). Transient
     refusals (a lost optimistic-lock race, a clock ahead of ours) are raised with nothing stored,
     so the same key may be retried."""
-    refused: StoredResponse | None = None
     async with uows() as uow:
         stored = await replayable(uow, request)
         if stored is not None:
@@ -83,11 +82,11 @@ async def execute(uows: UnitOfWorkFactory, request: IdempotentRequest,
             return await _store(uows, uow, request, response)
     # Refused: everything the action wrote went with its transaction. Store the refusal in a new one
     # (if a duplicate ran meanwhile and stored its outcome, that outcome is the answer).
-    async with uows() as uow:
-        stored = await replayable(uow, request)
+    async with uows() as again:
+        stored = await replayable(again, request)
         if stored is not None:
             return Executed(stored, replayed=True)
-        return await _store(uows, uow, request, refused)
+        return await _store(uows, again, request, refused)
 
 
 async def _store(uows: UnitOfWorkFactory, uow: UnitOfWork, request: IdempotentRequest,
