@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,52 +34,20 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-TICK = os.sysconf("SC_CLK_TCK")
+from bench.processes import (
+    LOAD_CPU,
+    PY,
+    ROOT,
+    SERVER_CPU,
+    cpu_seconds,
+    free_port,
+    pinned,
+    rss_kb,
+    runqueue_wait_s,
+    wait_port,
+)
+
 FROZEN_SNDBUF = 8192  # the kernel doubles it: 16 KiB
-SERVER_CPU, LOAD_CPU = {0}, {1} if (os.cpu_count() or 1) > 1 else {0}
-
-
-def _pinned(cpus: set[int]) -> Any:
-    return lambda: os.sched_setaffinity(0, cpus)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, timeout: float = 60.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing on port {port}")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-
-
-def runqueue_wait_s(pid: int) -> float:
-    """Time the process's main thread (the event loop) spent runnable but waiting for a CPU."""
-    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 @contextlib.contextmanager
@@ -88,12 +55,12 @@ def redis_server() -> Iterator[str]:
     exe = shutil.which("redis-server")
     if exe is None:
         raise SystemExit("redis-server is required (apt-get install redis-server)")
-    port, workdir = _free_port(), tempfile.mkdtemp(prefix="bench-redis-")
+    port, workdir = free_port(), tempfile.mkdtemp(prefix="bench-redis-")
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_pinned(LOAD_CPU))
+                            preexec_fn=pinned(LOAD_CPU))
     try:
-        _wait_port(port)
+        wait_port(port)
         yield f"redis://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -130,7 +97,7 @@ class Fieldline:
     def start(self, port: int, sndbuf: int | None = None) -> subprocess.Popen[bytes]:
         # the app as ``fieldline serve`` runs it (uvloop, httptools, no permessage-deflate), on a given socket
         args = [PY, "-m", "tests.integration.realtime.processes", str(port)] + ([str(sndbuf)] if sndbuf else [])
-        return subprocess.Popen(args, cwd=ROOT, env=self.env, preexec_fn=_pinned(SERVER_CPU),
+        return subprocess.Popen(args, cwd=ROOT, env=self.env, preexec_fn=pinned(SERVER_CPU),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def url(self, port: int) -> str:
@@ -148,7 +115,7 @@ class Peer:
 
     def start(self, port: int, sndbuf: int | None = None) -> subprocess.Popen[bytes]:
         return subprocess.Popen([PY, "-m", "bench.hub_peers", self.name, str(port), self.redis_url], cwd=ROOT,
-                                preexec_fn=_pinned(SERVER_CPU), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                preexec_fn=pinned(SERVER_CPU), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def url(self, port: int) -> str:
         return f"ws://127.0.0.1:{port}/ws" if self.name in ("channels", "broadcast") else \
@@ -162,10 +129,10 @@ def measure(system: Any, run: Run) -> dict[str, Any]:
     import redis
 
     redis.Redis.from_url(system.redis_url).flushdb()
-    port = _free_port()
+    port = free_port()
     server = system.start(port, run.sndbuf)
     try:
-        _wait_port(port)
+        wait_port(port)
         if system.name == "fieldline":
             httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=60)
         warm_up(system, port)  # lazy imports and first-use caches are not per-connection memory
@@ -174,7 +141,7 @@ def measure(system: Any, run: Run) -> dict[str, Any]:
         args = [PY, "-m", "bench.hub_client", system.name, system.url(port), str(run.clients), "--token",
                 system.token(port), "--frozen", str(run.frozen)] + ([] if run.subscribe else ["--no-subscribe"])
         client = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  preexec_fn=_pinned(LOAD_CPU), text=True)
+                                  preexec_fn=pinned(LOAD_CPU), text=True)
         assert client.stdin is not None and client.stdout is not None
         connected = json.loads(client.stdout.readline())["connected"]
         idle_rss = rss_kb(server.pid)
@@ -184,7 +151,7 @@ def measure(system: Any, run: Run) -> dict[str, Any]:
         if run.rate > 0:
             publisher = subprocess.run([PY, "-m", "bench.hub_publisher", system.name, system.redis_url,
                                         str(run.rate), str(run.seconds)], cwd=ROOT, capture_output=True, text=True,
-                                       preexec_fn=_pinned(LOAD_CPU), check=True)
+                                       preexec_fn=pinned(LOAD_CPU), check=True)
             published = json.loads(publisher.stdout.strip().splitlines()[-1])
         else:
             published = {"sent": 0, "started_at": time.time(), "seconds": 0.0}

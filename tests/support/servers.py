@@ -58,7 +58,8 @@ class Postgres:
 
 
 @contextmanager
-def postgres_server() -> Iterator[Postgres]:
+def postgres_server(options: str = "") -> Iterator[Postgres]:
+    """``options``: more server options, appended to the defaults (``-c name=value ...``)."""
     bindir = _pg_bindir()
     root = Path(tempfile.mkdtemp(prefix="fieldline-pg-"))
     datadir = root / "data"
@@ -74,7 +75,7 @@ def postgres_server() -> Iterator[Postgres]:
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     opts = (f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200")
+            "-c full_page_writes=off -c max_connections=200" + (f" {options}" if options else ""))
     # pg_ctl's server inherits our pipes if we capture them and then never exits: log to a file.
     subprocess.run(
         [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "log"), "-o", opts,
