@@ -3,11 +3,12 @@
 The event log, the outbox, the audit trail, the mobile action log and the idempotency records are
 only ever inserted, and nothing reads them back in the transaction that writes them. A request adds
 several of them (an engineer's action: one of each), and an ORM flush sends each in its own INSERT
-with a ``RETURNING id`` nobody needs. Here they are kept in the session's ``info`` and written just
-before the commit (by ``UnitOfWork.commit``, on the driver; a ``before_commit`` listener covers every
-other commit path): on PostgreSQL as ONE statement (``WITH w0 AS (INSERT ...), w1 AS (INSERT ...)
-INSERT ...``, built once per shape and reused), on SQLite as one multi-row INSERT per table. A
-rollback drops them with the rest (a rollback to a savepoint, those queued since the savepoint).
+with a ``RETURNING id`` nobody needs. Here they are kept in the ``info`` of the unit of work's
+session or ``DriverTransaction`` and written just before the commit (by ``UnitOfWork.commit``, on the
+driver; a ``before_commit`` listener covers every other commit path): on PostgreSQL as ONE statement
+(``WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...``, built once per shape and reused), on
+SQLite as one multi-row INSERT per table. A rollback drops them with the rest (a rollback to a
+savepoint, those queued since the savepoint).
 
 Reading such a table inside the writing transaction needs ``await flush(session)`` first
 (``repositories.work_orders.history`` does)."""
@@ -19,11 +20,13 @@ from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import BindParameter, Dialect, Table, TextClause, bindparam, event, insert, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import IdentifierPreparer
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.persistence.connections import DriverTransaction
 from backend.persistence.statements import Statement
 
 _KEY = "fieldline.appends"
@@ -33,9 +36,11 @@ _SHAPES: OrderedDict[tuple[Any, ...], list[Statement]] = OrderedDict()
 _MAX_SHAPES = 256
 
 Pending = list[tuple[Table, dict[str, Any]]]
+# Where rows are queued: a session, or a unit of work's ``connections.DriverTransaction``.
+Target = AsyncSession | DriverTransaction
 
 
-def append(session: AsyncSession | Session, model: type[SQLModel], **values: Any) -> None:
+def append(target: Target | Session, model: type[SQLModel], **values: Any) -> None:
     """Queue a row of ``model``'s table for this transaction: its column values by name (a column
     not given gets its database default; the serial key is left to the database). Values, not a
     model instance: an instrumented instance costs more to build than its INSERT costs to send."""
@@ -44,10 +49,12 @@ def append(session: AsyncSession | Session, model: type[SQLModel], **values: Any
     unknown = values.keys() - defaults.keys()
     if unknown:
         raise TypeError(f"{table.name} has no column(s) {sorted(unknown)}")
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    if not sync.in_transaction():
-        sync.begin()  # lazy (no connection yet): ties the queue to a transaction a rollback drops
-    session.info.setdefault(_KEY, []).append((table, {**defaults, **values}))
+    if isinstance(target, (AsyncSession, Session)):
+        sync = target.sync_session if isinstance(target, AsyncSession) else target
+        if not sync.in_transaction():
+            sync.begin()  # lazy (no connection yet): ties the queue to a transaction a rollback drops
+    # (a DriverTransaction clears its info, and so the queue, when its transaction ends)
+    target.info.setdefault(_KEY, []).append((table, {**defaults, **values}))
 
 
 @functools.cache
@@ -65,34 +72,42 @@ def _defaults(table: Table) -> dict[str, Any]:
     return out
 
 
-def pending(session: AsyncSession | Session) -> int:
-    return len(session.info.get(_KEY, ()))
+def pending(target: Target | Session) -> int:
+    return len(target.info.get(_KEY, ()))
 
 
-async def flush(session: AsyncSession, model: type[SQLModel] | None = None) -> None:
+async def flush(target: Target, model: type[SQLModel] | None = None) -> None:
     """Write the queued rows now (before reading their tables in the same transaction). ``model``:
     only if a row of its table is queued (then all of them, in order)."""
     if model is not None:
         table = model.__table__  # type: ignore[attr-defined]
-        if not any(t is table for t, _ in session.info.get(_KEY, ())):
+        if not any(t is table for t, _ in target.info.get(_KEY, ())):
             return
-    await write(session)
+    await write(target)
 
 
-async def write(session: AsyncSession) -> None:
+async def write(target: Target) -> None:
     """Write the queued rows now, on the driver (``persistence.statements``): ``UnitOfWork.commit``
     calls it just before committing; the ``before_commit`` listener writes, through SQLAlchemy, what a
     commit by another path finds still queued."""
-    rows: Pending | None = session.info.pop(_KEY, None)
+    rows: Pending | None = target.info.pop(_KEY, None)
     if not rows:
         return
-    if len(rows) > _MAX_COMBINED_ROWS:
-        await session.run_sync(_write_many, rows)
-        return
-    bind = session.bind
-    assert bind is not None, "appends need a session bound to an engine or a connection"
-    for statement, params in _combined(rows, bind.dialect):
-        await statement.rowcount(session, **params)
+    if isinstance(target, AsyncSession):
+        if len(rows) > _MAX_COMBINED_ROWS:
+            await target.run_sync(_write_many, rows)
+            return
+        bind = target.bind
+        assert bind is not None, "appends need a session bound to an engine or a connection"
+        dialect = bind.dialect
+    else:
+        if len(rows) > _MAX_COMBINED_ROWS:
+            connection = await target.sqlalchemy_connection()
+            await connection.run_sync(_insert_many, rows)
+            return
+        dialect = target.dialect
+    for statement, params in _combined(rows, dialect):
+        await statement.rowcount(target, **params)
 
 
 def _write(session: Session) -> None:
@@ -108,8 +123,11 @@ def _write(session: Session) -> None:
 
 
 def _write_many(session: Session, rows: Pending) -> None:
+    _insert_many(session.connection(), rows)
+
+
+def _insert_many(connection: Connection, rows: Pending) -> None:
     """Bulk (creation in bulk, imports): one executemany per table and shape."""
-    connection = session.connection()
     by_shape: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, values in rows:
         by_shape.setdefault((table, tuple(values)), []).append(values)

@@ -6,14 +6,18 @@ import asyncio
 import sqlite3
 import time
 import weakref
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.persistence import connections
+from backend.persistence.statements import Executor
 
 READ_ONLY = "fieldline_read_only"  # execution option of read sessions (see read_session_factory)
 
@@ -183,9 +187,12 @@ def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
                               expire_on_commit=False)
 
 
-def read_connection(engine: AsyncEngine) -> AsyncConnection:
+def read_connection(engine: AsyncEngine) -> AbstractAsyncContextManager[Executor]:
     """A pooled connection for a lone read on the driver (``persistence.statements``), used as
     ``async with read_connection(engine) as conn``: no transaction is begun on it, so each statement
     stands alone (one round trip; no BEGIN, ROLLBACK or lock), and no ORM session is built around it.
-    The access-token session check of every request runs on one."""
+    The access-token session check of every request runs on one. On PostgreSQL the pooled connection
+    itself (``connections.read_connection``), elsewhere an SQLAlchemy connection."""
+    if connections.lean(engine):
+        return connections.read_connection(engine)
     return engine.connect()

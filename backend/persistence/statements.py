@@ -4,10 +4,11 @@ SQLAlchemy's execution layers cost several times what the driver does per statem
 context, result wrappers, greenlet hops: ~290 µs of CPU per ``session.execute`` against ~80 µs for
 asyncpg's own ``fetch`` on the 2-core bench machine; docs/performance.md). A ``Statement`` is a Core
 statement compiled once per dialect by SQLAlchemy (so its SQL, parameter order and types are
-SQLAlchemy's own) and run on the driver connection of the session's current transaction, with
-SQLAlchemy's bind and result processors applied: the values in and out are exactly what
-``session.execute`` would take and give, and, as the ORM does, a session's pending changes are
-flushed first. The session, its transaction and the pool stay SQLAlchemy's; nothing here commits.
+SQLAlchemy's own) and run on a driver connection with SQLAlchemy's bind and result processors
+applied: the values in and out are exactly what ``session.execute`` would take and give. Where it
+runs (``Executor``): a unit of work's ``connections.DriverTransaction`` (PostgreSQL), a session's
+current transaction (its pending ORM changes flushed first, as the ORM does), an SQLAlchemy
+connection, or a ``connections.read_connection``. The pool stays SQLAlchemy's; nothing here commits.
 No expanding (``IN``) parameters: their SQL depends on the values. The engine's
 ``before_cursor_execute`` listeners hear of each statement (with no cursor or context); ``echo``
 does not log them."""
@@ -18,7 +19,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Dialect
@@ -33,9 +34,21 @@ except ImportError:  # pragma: no cover
 
 _DRIVER = "fieldline.driver"  # session.info: the driver handle of the session's current transaction
 Processor = Callable[[Any], Any] | None
-# Where a statement runs: a session (in its transaction, begun if need be), or a connection: in its
-# transaction if it has begun one, else on its own (an autocommit connection: ``db.read_connection``).
-Executor = AsyncSession | AsyncConnection
+
+
+class OnDriver(Protocol):
+    """What runs statements without a session: a unit of work's ``connections.DriverTransaction``,
+    or a ``Handle`` (``connections.read_connection``)."""
+
+    async def driver_handle(self) -> Handle: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+
+# Where a statement runs: a session (in its transaction, begun if need be), a connection (in its
+# transaction if it has begun one, else on its own), or a pooled connection on the driver.
+Executor = AsyncSession | AsyncConnection | OnDriver
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +56,21 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]  # bound parameters in positional order
     defaults: dict[str, Any]  # the statement's own values (literals become anonymous parameters)
-    binds: tuple[Processor, ...]
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor) of those that have one
     results: tuple[Processor, ...]  # one per result column; () for a statement without rows
     plain: bool  # no result column needs processing
 
-    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        defaults = self.defaults
         try:
-            values = [params[name] if name in params else self.defaults[name] for name in self.names]
+            values = [params[name] if name in params else defaults[name] for name in self.names]
         except KeyError as missing:
             raise TypeError(f"missing parameter {missing}") from None
-        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.binds, values, strict=True))
+        for position, process in self.processed:
+            value = values[position]
+            if value is not None:
+                values[position] = process(value)
+        return values
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
         if self.plain:
@@ -85,10 +103,11 @@ class Statement:
             raise TypeError("a Statement takes no expanding (IN) parameters")
         names = tuple(compiled.positiontup or ())
         defaults = {n: compiled.binds[n].effective_value for n in names if not compiled.binds[n].required}
-        binds = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        binds = (compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        processed = tuple((i, p) for i, p in enumerate(binds) if p is not None)
         exported = getattr(self.element, "exported_columns", None) or ()
         results = tuple(_result_processor(c.type, dialect) for c in exported)
-        return _Compiled(compiled.string, names, defaults, binds, results, all(p is None for p in results))
+        return _Compiled(compiled.string, names, defaults, processed, results, all(p is None for p in results))
 
     async def all(self, executor: Executor, **params: Any) -> list[tuple[Any, ...]]:
         rows, _ = await _run(executor, self, params, want_rows=True)
@@ -108,6 +127,14 @@ class Statement:
         return count
 
 
+def dialect_of(executor: Executor) -> Dialect:
+    """The SQL dialect statements on ``executor`` are written in."""
+    if isinstance(executor, AsyncSession):
+        assert executor.bind is not None, "a session bound to an engine or a connection"
+        return executor.bind.dialect
+    return executor.dialect
+
+
 def _result_processor(type_: Any, dialect: Dialect) -> Processor:
     # A result processor may depend on the type the database reports (asyncpg's numerics do). The
     # driver does not hand that over here: give the type this column type creates (FLOAT is double
@@ -119,20 +146,31 @@ def _result_processor(type_: Any, dialect: Dialect) -> Processor:
 
 
 @dataclass(slots=True)
-class _Handle:
-    connection: Any  # sqlalchemy AsyncConnection of the session's transaction
+class Handle:
+    """A driver connection as statements run on it."""
+
+    connection: Any  # the sqlalchemy AsyncConnection around it (dialect, listeners, invalidation)
     adapter: Any  # SQLAlchemy's DBAPI adapter of the driver connection
     driver: Any  # asyncpg.Connection or aiosqlite.Connection
     autocommit: bool  # no transaction to begin: an autocommit connection, or one outside a transaction
     postgres: bool
 
+    async def driver_handle(self) -> Handle:  # a handle runs statements itself (``connections.read_connection``)
+        return self
 
-async def _handle(executor: Executor) -> _Handle:
-    if isinstance(executor, AsyncConnection):
-        return await _handle_of(executor, standalone=not executor.in_transaction())
+    @property
+    def dialect(self) -> Dialect:
+        return self.connection.dialect
+
+
+async def _handle(executor: Executor) -> Handle:
+    if not isinstance(executor, AsyncSession):
+        if isinstance(executor, AsyncConnection):
+            return await _handle_of(executor, standalone=not executor.in_transaction())
+        return await executor.driver_handle()
     if _needs_flush(executor.sync_session):  # what the ORM would do first: read your own writes
         await executor.flush()
-    handle: _Handle | None = executor.info.get(_DRIVER)
+    handle: Handle | None = executor.info.get(_DRIVER)
     if handle is None:
         # session.connection() begins the session's transaction if it has none
         handle = executor.info[_DRIVER] = await _handle_of(await executor.connection(), standalone=False)
@@ -145,10 +183,10 @@ def _needs_flush(session: Session) -> bool:
     return session.autoflush and bool(session._new or session._deleted or session.identity_map.check_modified())
 
 
-async def _handle_of(connection: AsyncConnection, standalone: bool) -> _Handle:
+async def _handle_of(connection: AsyncConnection, standalone: bool) -> Handle:
     raw = await connection.get_raw_connection()
     adapter = raw.dbapi_connection
-    return _Handle(connection, adapter, raw.driver_connection,
+    return Handle(connection, adapter, raw.driver_connection,
                    standalone or bool(getattr(adapter, "autocommit", False)), connection.dialect.name == "postgresql")
 
 
@@ -176,10 +214,10 @@ async def _run(executor: Executor, statement: Statement, params: dict[str, Any],
             with contextlib.suppress(Exception):
                 await handle.connection.invalidate()
             raise exc.DBAPIError(compiled.sql, args, error, connection_invalidated=True) from error
-        raise _translated(error, compiled.sql, args) from error
+        raise translated(error, compiled.sql, args) from error
 
 
-async def _postgres(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...],
+async def _postgres(handle: Handle, compiled: _Compiled, args: Sequence[Any],
                     want_rows: bool) -> tuple[list[tuple[Any, ...]], int]:
     if not handle.autocommit and not handle.driver.is_in_transaction():
         # SQLAlchemy's asyncpg adapter starts the driver's transaction lazily, before the first
@@ -201,7 +239,7 @@ async def _postgres(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...],
     return [], int(tail) if tail.isdigit() else -1
 
 
-async def _sqlite(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...],
+async def _sqlite(handle: Handle, compiled: _Compiled, args: Sequence[Any],
                   want_rows: bool) -> tuple[list[tuple[Any, ...]], int]:
     # Inside the transaction SQLAlchemy began (BEGIN IMMEDIATE, or BEGIN for read sessions).
     _announce(handle, compiled, args)
@@ -215,14 +253,14 @@ async def _sqlite(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...],
         await cursor.close()
 
 
-def _announce(handle: _Handle, compiled: _Compiled, args: tuple[Any, ...]) -> None:
+def _announce(handle: Handle, compiled: _Compiled, args: Sequence[Any]) -> None:
     """Tell the engine's ``before_cursor_execute`` listeners (statement counters, tracers)."""
     sync = handle.connection.sync_connection
     if sync.dispatch.before_cursor_execute:
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, args, None, False)
 
 
-def _translated(error: Exception, sql: str, args: tuple[Any, ...]) -> Exception:
+def translated(error: Exception, sql: str, args: Sequence[Any]) -> Exception:
     """The driver's error as SQLAlchemy would raise it, so callers catch one family of errors."""
     integrity = (sqlite3.IntegrityError,) + ((asyncpg.IntegrityConstraintViolationError,) if asyncpg else ())
     if isinstance(error, integrity):

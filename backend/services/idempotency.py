@@ -44,7 +44,7 @@ class Executed:
 async def replayable(uow: UnitOfWork, request: IdempotentRequest) -> StoredResponse | None:
     """Takes the key's lock for this transaction and returns the response to replay (None: go
     ahead). Raises 409 ``idempotency-key-in-use`` or 422 ``idempotency-key-reused``."""
-    locked, existing = await repo.lock_and_find(uow.session, rules.lock_id(request.user_id, request.key),
+    locked, existing = await repo.lock_and_find(uow.db, rules.lock_id(request.user_id, request.key),
                                                 request.user_id, request.key)
     if not locked:
         raise errors.Conflict("idempotency-key-in-use", "a request with this Idempotency-Key is still running")
@@ -56,7 +56,7 @@ async def replayable(uow: UnitOfWork, request: IdempotentRequest) -> StoredRespo
 
 
 def _record(uow: UnitOfWork, request: IdempotentRequest, response: StoredResponse) -> None:
-    repo.record(uow.session, user_id=request.user_id, key=request.key, fingerprint=request.fingerprint,
+    repo.record(uow.db, user_id=request.user_id, key=request.key, fingerprint=request.fingerprint,
                       method=request.method, path=request.path, status=response.status, body=response.body,
                       headers=response.headers, now=uow.now())
 
@@ -97,7 +97,7 @@ async def _store(uows: UnitOfWorkFactory, uow: UnitOfWork, request: IdempotentRe
     try:
         await uow.commit()
     except IntegrityError:
-        await uow.session.rollback()  # lets go of the lock (and SQLite's write lock) before looking again
+        await uow.rollback()  # lets go of the lock (and SQLite's write lock) before looking again
         async with uows() as again:
             stored = await replayable(again, request)
         if stored is None:  # not this key's record that collided: a real fault

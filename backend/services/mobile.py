@@ -61,7 +61,7 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
                   request: ActionRequest) -> ActionResult:
     if actor.role is not Role.ENGINEER or actor.user_id is None:
         raise errors.Forbidden("role-not-allowed", "only engineers act on work orders from the phone")
-    session, now = uow.session, uow.now()
+    now = uow.now()
     occurred = check_occurred_at(request.occurred_at, now, policy.clock_skew_s)
     try:
         order = await work_orders.get_visible(uow, actor, work_order_id, to_change=True)
@@ -81,7 +81,7 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
         checked = check_in(request.position, await site_location(uow, order.id), policy.radius_m, offline=offline)
     pos = request.position
     mobile_repo.add_action(
-        session, work_order_id=order.id, user_id=actor.user_id, action=request.name, outcome=str(outcome),
+        uow.db, work_order_id=order.id, user_id=actor.user_id, action=request.name, outcome=str(outcome),
         idempotency_key=request.idempotency_key, client_seq=request.client_seq, occurred_at=occurred,
         received_at=now, queued_offline=offline, latitude=pos.lat if pos else None,
         longitude=pos.lon if pos else None, accuracy_m=pos.accuracy_m if pos else None,
@@ -91,7 +91,7 @@ async def perform(uow: UnitOfWork, policy: MobilePolicy, actor: Principal, work_
 
 
 async def site_location(uow: UnitOfWork, work_order_id: int) -> tuple[float, float] | None:
-    return await mobile_repo.site_position(uow.session, work_order_id)
+    return await mobile_repo.site_position(uow.db, work_order_id)
 
 
 def _report_values(report_json: str) -> dict[str, Any]:
@@ -109,7 +109,7 @@ async def _command(uow: UnitOfWork, order: WorkOrder, request: ActionRequest) ->
     if request.name not in ("complete", "hold"):
         assert request.command is not None
         return request.command
-    signature = await mobile_repo.signed_report(uow.session, order.id)
+    signature = await mobile_repo.signed_report(uow.db, order.id)
     if request.name == "hold":
         if signature is not None and order.state not in FINAL_STATES:
             raise errors.Conflict("report-signed", "the customer signed the report: complete the order")
@@ -139,7 +139,7 @@ async def _explain(uow: UnitOfWork, actor: Principal, work_order_id: int, name: 
     their 404 and learn nothing."""
     if not (isinstance(exc, errors.NotFound) or exc.code == "concurrent-update"):
         return
-    current = await repo.get(uow.session, work_order_id)
+    current = await repo.get(uow.db, work_order_id)
     if current is None:
         return
     offered = current.provider_id is not None and current.provider_id == actor.provider_id

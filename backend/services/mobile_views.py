@@ -107,7 +107,7 @@ def summary(order: WorkOrder, zone: str | None, actor: Principal) -> OrderSummar
 
 
 async def summary_of(uow: UnitOfWork, order: WorkOrder, actor: Principal) -> OrderSummary:
-    place = await repo.place(uow.session, order.id)  # as read with the order in this unit of work
+    place = await repo.place(uow.db, order.id)  # as read with the order in this unit of work
     return summary(order, place.zone if place is not None else None, actor)
 
 

@@ -47,7 +47,7 @@ async def enqueue_many(uow: UnitOfWork, user_ids: list[int], kind: PushKind, ord
     dispatch = kind is PushKind.DISPATCH
     ack_deadline = deadlines(order, None).acknowledge_by if dispatch else None
     ttl = acknowledge_ttl_s(order, now, rules.MIN_TTL_S) if dispatch else ttl_s or rules.DEFAULT_TTL_S
-    devices = await repo.active_devices(uow.session, sorted(set(user_ids)))
+    devices = await repo.active_devices(uow.db, sorted(set(user_ids)))
     queued = 0
     for user_id in sorted(set(user_ids)):
         key = str(uuid.uuid4())
@@ -59,9 +59,9 @@ async def enqueue_many(uow: UnitOfWork, user_ids: list[int], kind: PushKind, ord
                       collapse_key=body.collapse_key, ttl_s=ttl, high_priority=body.high_priority,
                       ack_deadline=ack_deadline, created_at=now)
         if not targets:
-            repo.queue(uow.session, **common, state=str(PushState.NO_DEVICE))
+            repo.queue(uow.db, **common, state=str(PushState.NO_DEVICE))
         for device in targets:
-            repo.queue(uow.session, **common, device_id=device.id, token=device.token, state=str(PushState.PENDING),
+            repo.queue(uow.db, **common, device_id=device.id, token=device.token, state=str(PushState.PENDING),
                        next_attempt_at=due or now)
         queued += max(1, len(targets))
     return queued
@@ -112,13 +112,13 @@ async def schedule_reminder(uow: UnitOfWork, order: WorkOrder) -> int:
         wanted = (engineer, appointment.astimezone(UTC).isoformat())
     kept = False
     superseded = []
-    for row in await repo.scheduled(uow.session, order.id, PushKind.APPOINTMENT_REMINDER):
+    for row in await repo.scheduled(uow.db, order.id, PushKind.APPOINTMENT_REMINDER):
         if wanted is not None and (row.user_id, row.data.get("appointment_at")) == wanted:
             kept = True
         elif row.state == PushState.PENDING:
             superseded.append(row.id)
     for row_id in superseded:
-        await repo.supersede(uow.session, row_id)
+        await repo.supersede(uow.db, row_id)
     if wanted is None or kept or due is None or appointment is None:
         return 0
     return await enqueue_many(uow, [wanted[0]], PushKind.APPOINTMENT_REMINDER, order, due=due,

@@ -21,7 +21,7 @@ from backend.services.uow import UnitOfWork
 
 
 async def load_policies(uow: UnitOfWork) -> PolicyTable:
-    return PolicyTable(await repo.policy_entries(uow.session))
+    return PolicyTable(await repo.policy_entries(uow.db))
 
 
 async def sla_reaction(uow: UnitOfWork, actor: Principal, order: WorkOrder, events: list[ev.Event]) -> None:
@@ -32,7 +32,7 @@ async def sla_reaction(uow: UnitOfWork, actor: Principal, order: WorkOrder, even
     if opens_any(events) or follow_ups.may_open(events):
         policies = await load_policies(uow)
         if created is None:
-            place = await wo_repo.place(uow.session, order.id)
+            place = await wo_repo.place(uow.db, order.id)
             zone = place.zone if place else None
     at = order.updated_at or uow.now()
     changes = plan(order, events, at, policies, uow.calendar, Context(zone=zone))
@@ -52,7 +52,7 @@ class _Applier:
 
     async def rows(self) -> dict[str, repo.Deadline]:
         if self._rows is None or self._stale:
-            found = [] if self.fresh and not self._stale else await repo.deadlines_of(self.uow.session, self.order.id)
+            found = [] if self.fresh and not self._stale else await repo.deadlines_of(self.uow.db, self.order.id)
             self._rows = {d.rule: d for d in found}
             self._stale = False
         return self._rows
@@ -64,7 +64,7 @@ class _Applier:
                     existing = None if self.fresh else (await self.rows()).get(str(rule))
                     if existing is not None and existing.state == repo.OPEN:
                         self._cleared(existing, "restarted")
-                    await repo.upsert_deadline(self.uow.session, self.order.id, change, self.uow.now())
+                    await repo.upsert_deadline(self.uow.db, self.order.id, change, self.uow.now())
                     self.uow.timer_set(min(change.warn_at, change.due_at))
                     self._stale = True
                 case Satisfy(rule=rule, at=at):
@@ -82,11 +82,11 @@ class _Applier:
             return
         if row.state == repo.OPEN:
             if at <= row.due_at:
-                if await repo.transition(self.uow.session, _id(row), "met", at):
+                if await repo.transition(self.uow.db, _id(row), "met", at):
                     self._cleared(row, "met")
                     self._moved(row, state="met", closed_at=at)
                     return
-            elif await repo.transition(self.uow.session, _id(row), "breached", at):
+            elif await repo.transition(self.uow.db, _id(row), "breached", at):
                 await self._late_breach(row, "met_late")
                 self._moved(row, state="breached", closed_at=at)
                 return
@@ -101,11 +101,11 @@ class _Applier:
             return
         if row.state == repo.OPEN:
             if at <= row.due_at:
-                if await repo.transition(self.uow.session, _id(row), "cancelled", at):
+                if await repo.transition(self.uow.db, _id(row), "cancelled", at):
                     self._cleared(row, "cancelled")
                     self._moved(row, state="cancelled", closed_at=at)
                     return
-            elif await repo.transition(self.uow.session, _id(row), "breached", at):
+            elif await repo.transition(self.uow.db, _id(row), "breached", at):
                 # The deadline had passed unmet before the order ended: still a breach.
                 await self._late_breach(row, "cancelled")
                 self._moved(row, state="breached", closed_at=at)
@@ -120,7 +120,7 @@ class _Applier:
         if row is None or row.state != repo.OPEN or row.due_at >= not_before:
             return
         margin = row.due_at - row.warn_at
-        await repo.extend(self.uow.session, _id(row), not_before, not_before - margin)
+        await repo.extend(self.uow.db, _id(row), not_before, not_before - margin)
         self.uow.timer_set(not_before - margin)
         self._moved(row, due_at=not_before, warn_at=not_before - margin, warned_at=None, enqueued_at=None)
 

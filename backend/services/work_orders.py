@@ -65,7 +65,7 @@ async def get_visible(uow: UnitOfWork, actor: Principal, work_order_id: int, *,
                       to_change: bool = False) -> WorkOrder:
     """The order if this principal may see it; otherwise 404 (never reveal that it exists).
     ``to_change``: a command is about to run on it (its SLA deadlines are read along)."""
-    order = await repo.get(uow.session, work_order_id, with_deadlines=to_change)
+    order = await repo.get(uow.db, work_order_id, with_deadlines=to_change)
     if order is None or not can_see(order, actor):
         raise errors.NotFound("work-order-not-found", f"no work order {work_order_id}")
     return order
@@ -77,7 +77,7 @@ async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.
     """Run one lifecycle command. ``occurred_at`` is the phone's time for field actions. ``loaded``:
     the order as ``get_visible`` returned it in this unit of work (saves reading it again; the save
     is guarded by its version all the same)."""
-    session, now = uow.session, uow.now()
+    now = uow.now()
     order = loaded if loaded is not None and loaded.id == work_order_id else \
         await get_visible(uow, actor, work_order_id, to_change=True)
     if expected_version is not None and expected_version != order.version:
@@ -92,7 +92,7 @@ async def act(uow: UnitOfWork, actor: Principal, work_order_id: int, command: c.
     for event in events:
         after = evolve(after, event, at)
     extra = {"last_agent_id": actor.user_id} if actor.role is Role.AGENT else {}
-    await repo.save(session, order, after, **extra)
+    await repo.save(uow.db, order, after, **extra)
     await _logged(uow, order.id, order.version + 1, events, actor, at, now)
     uow.audit(actor, f"work_order.{events[0].type}", "work_order", order.id, version=after.version,
               **({"occurred_at": occurred_at.isoformat()} if occurred_at else {}))
@@ -104,23 +104,22 @@ async def _logged(uow: UnitOfWork, order_id: int, first_seq: int, events: list[e
                   occurred_at: datetime, recorded_at: datetime) -> None:
     """The events into the order's log and the outbox, each serialised once for both."""
     payloads = [event.model_dump(mode="json") for event in events]
-    await repo.append_events(uow.session, order_id, first_seq, events, actor, occurred_at, recorded_at, payloads)
+    await repo.append_events(uow.db, order_id, first_seq, events, actor, occurred_at, recorded_at, payloads)
     for event, payload in zip(events, payloads, strict=True):
         uow.emit(event, payload)
 
 
 async def _facts(uow: UnitOfWork, actor: Principal, order: WorkOrder, command: c.Command) -> Facts:
-    session = uow.session
     hours = None
     if isinstance(command, c.Complete):
-        equipment = await repo.equipment(session, order.equipment_id)
+        equipment = await repo.equipment(uow.session, order.equipment_id)
         hours = equipment.running_hours if equipment else None
     if isinstance(command, c.Dispatch):
         await _check_dispatch_target(uow, command)
     return Facts(equipment_running_hours=hours, engineer_provider_id=actor.provider_id,
                  # Sampled installations owe their follow-up call too (an open follow-up task).
                  follow_up_required=order.kind in FOLLOW_UP_KINDS or (
-                     isinstance(command, c.Close) and await follow_up_tasks.is_open(session, order.id)))
+                     isinstance(command, c.Close) and await follow_up_tasks.is_open(uow.session, order.id)))
 
 
 async def _check_dispatch_target(uow: UnitOfWork, command: c.Dispatch) -> None:
@@ -159,7 +158,7 @@ async def _open_second_dispatch(uow: UnitOfWork, actor: Principal, parent: WorkO
     opened = ev.SecondDispatchOpened(work_order_id=parent.id, child_id=child.id, child_number=child.number)
     now = uow.now()
     after = evolve(parent, opened, now)
-    await repo.save(uow.session, parent, after)
+    await repo.save(uow.db, parent, after)
     await _logged(uow, parent.id, parent.version + 1, [opened], actor, now, now)
     await react(uow, actor, after, [opened])
     return after

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, bindparam, delete, func, literal_column, sele
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
-from backend.persistence.statements import Statement
+from backend.persistence.statements import Executor, Statement, dialect_of
 from backend.persistence.tables_mobile import IdempotencyRecord as Record
 
 
@@ -22,10 +22,6 @@ class Stored:
     status_code: int | None
     response_body: str | None
     response_headers: dict[str, Any]
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 # Statements of every mutating mobile request, on the driver (``persistence.statements``).
@@ -49,11 +45,11 @@ def _stored(row: tuple[Any, ...]) -> Stored:
     return Stored(fingerprint, status_code, body, dict(headers))
 
 
-async def lock_and_find(session: AsyncSession, lock_id: int, user_id: int, key: str) -> tuple[bool, Stored | None]:
+async def lock_and_find(session: Executor, lock_id: int, user_id: int, key: str) -> tuple[bool, Stored | None]:
     """Takes the transaction-scoped lock on (user, key) (PostgreSQL: False while another transaction
     holds it; SQLite: ``BEGIN IMMEDIATE`` already serialises writers) and reads the record of (user,
     key), if any. A plain row, not an ORM object."""
-    if _dialect(session) != "postgresql":
+    if dialect_of(session).name != "postgresql":
         row = await _FIND.first(session, user_id=user_id, key=key)
         return True, None if row is None else _stored(row)
     got = await _LOCK_AND_FIND.first(session, k=lock_id, user_id=user_id, key=key)
@@ -62,7 +58,7 @@ async def lock_and_find(session: AsyncSession, lock_id: int, user_id: int, key: 
     return bool(locked), None if record[0] is None else _stored(tuple(record))
 
 
-def record(session: AsyncSession, *, user_id: int, key: str, fingerprint: str, method: str, path: str,
+def record(session: appends.Target, *, user_id: int, key: str, fingerprint: str, method: str, path: str,
                  status: int, body: str, headers: dict[str, Any], now: datetime) -> None:
     """The response of a request that ran, written in its transaction as it commits (queued with
     the other append-only rows; the unique (user, key) constraint is the last line of defence: the

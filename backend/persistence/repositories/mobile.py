@@ -11,13 +11,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
-from backend.persistence.statements import Statement
+from backend.persistence.statements import Executor, Statement
 from backend.persistence.tables import Customer, Equipment, Site
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables_mobile import MobileAction, WorkOrderPhoto, WorkOrderSignature
 
 
-def add_action(session: AsyncSession, **values: Any) -> None:
+def add_action(session: appends.Target, **values: Any) -> None:
     """A ``MobileAction`` row by its column values, queued with the transaction's other
     append-only rows (``persistence.appends``)."""
     appends.append(session, MobileAction, **values)
@@ -36,7 +36,7 @@ _SITE_POSITION = Statement(  # arrivals, completions and signatures check the ph
     .where(Row.__table__.c.id == bindparam("work_order_id")))  # type: ignore[attr-defined]
 
 
-async def site_position(session: AsyncSession, work_order_id: int) -> tuple[float, float] | None:
+async def site_position(session: Executor, work_order_id: int) -> tuple[float, float] | None:
     """The (latitude, longitude) of the order's site, when it has a site with both."""
     found = await _SITE_POSITION.first(session, work_order_id=work_order_id)
     if found is None or found[0] is None or found[1] is None:
@@ -65,7 +65,7 @@ _SIGNED_REPORT = Statement(sa_select(_S.c.report_json, _S.c.sha256)
                            .where(_S.c.work_order_id == bindparam("work_order_id")))
 
 
-async def signed_report(session: AsyncSession, work_order_id: int) -> tuple[str, str] | None:
+async def signed_report(session: Executor, work_order_id: int) -> tuple[str, str] | None:
     """(report_json, sha256) of the order's signature, if the customer signed: what holds and
     completions check, without loading the strokes and the image."""
     found = await _SIGNED_REPORT.first(session, work_order_id=work_order_id)

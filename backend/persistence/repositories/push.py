@@ -4,6 +4,7 @@ list them. Writes stay in the caller's transaction."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
-from backend.persistence.statements import Statement
+from backend.persistence.statements import Executor, Statement
 from backend.persistence.tables import User, WorkOrder
 from backend.persistence.tables_mobile import Device, PushNotification
 
@@ -44,16 +45,24 @@ class Target:
 
 
 _DEV = Device.__table__  # type: ignore[attr-defined]
-_ACTIVE_DEVICES = (sa_select(_DEV.c.id, _DEV.c.user_id, _DEV.c.token)
-                   .where(_DEV.c.user_id.in_(bindparam("user_ids", expanding=True)), _DEV.c.active.is_(True))
-                   .order_by(_DEV.c.id))
 
 
-async def active_devices(session: AsyncSession, user_ids: list[int]) -> list[Target]:
-    if not user_ids:
-        return []
-    connection = await session.connection()  # Core: plain rows, no ORM instances
-    return [Target(*row) for row in await connection.execute(_ACTIVE_DEVICES, {"user_ids": user_ids})]
+@functools.cache
+def _active_devices(users: int) -> Statement:
+    """For ``users`` user ids (a Statement takes no IN list: one per count, built once)."""
+    return Statement(sa_select(_DEV.c.id, _DEV.c.user_id, _DEV.c.token)
+                     .where(or_(*(_DEV.c.user_id == bindparam(f"u{i}") for i in range(users))),
+                            _DEV.c.active.is_(True))
+                     .order_by(_DEV.c.id))
+
+
+async def active_devices(session: Executor, user_ids: list[int]) -> list[Target]:
+    found: list[Target] = []
+    for start in range(0, len(user_ids), 16):  # a push goes to a few people; a provider's crew at most
+        chunk = user_ids[start:start + 16]
+        found.extend(Target(*row) for row in await _active_devices(len(chunk)).all(
+            session, **{f"u{i}": user_id for i, user_id in enumerate(chunk)}))
+    return sorted(found, key=lambda t: t.id)
 
 
 async def users_in(session: AsyncSession, *, provider_id: int | None = None, region_id: int | None = None,
@@ -70,7 +79,7 @@ def add(session: AsyncSession, row: PushNotification | Device) -> None:
     session.add(row)
 
 
-def queue(session: AsyncSession, **values: Any) -> None:
+def queue(session: appends.Target, **values: Any) -> None:
     """A new push row by its column values, written with the transaction's other new rows as it
     commits (``persistence.appends``); ``scheduled`` sees it (it writes the queue first)."""
     appends.append(session, PushNotification, **values)
@@ -155,13 +164,13 @@ _SUPERSEDE = Statement(update(_P).where(_P.c.id == bindparam("b_id"), _P.c.state
                        .values(state="obsolete", last_error="superseded"))
 
 
-async def scheduled(session: AsyncSession, work_order_id: int, kind: str) -> list[Scheduled]:
+async def scheduled(session: appends.Target, work_order_id: int, kind: str) -> list[Scheduled]:
     """The not-yet-sent rows of one kind about one order (pending, or on record for a user
     without a device): what a newer schedule supersedes or keeps. Plain values."""
     await appends.flush(session, PushNotification)  # rows queued in this transaction count too
     return [Scheduled(*row) for row in await _SCHEDULED.all(session, work_order_id=work_order_id, kind=kind)]
 
 
-async def supersede(session: AsyncSession, notification_id: int) -> None:
+async def supersede(session: Executor, notification_id: int) -> None:
     """A pending row a newer schedule replaces: ``obsolete``, never sent."""
     await _SUPERSEDE.rowcount(session, b_id=notification_id)

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.domain.sla.planner import Open
 from backend.domain.sla.policy import PolicyEntry
-from backend.persistence.statements import Statement
+from backend.persistence.statements import Executor, Statement, dialect_of
 from backend.persistence.tables_sla import SlaBreach, SlaDeadline, SlaEscalation, SlaPolicy
 
 D = SlaDeadline
@@ -35,10 +35,13 @@ def is_postgres(session: AsyncSession) -> bool:
 
 # --- policies ----------------------------------------------------------------------------------
 
-async def policy_entries(session: AsyncSession) -> list[PolicyEntry]:
-    rows = (await session.exec(select(SlaPolicy).order_by(SlaPolicy.id))).all()
-    return [PolicyEntry(rule=r.rule, kind=r.kind, zone=r.zone, seconds=r.seconds, warn_seconds=r.warn_seconds,
-                        basis=r.basis, enabled=r.enabled, percent=r.percent) for r in rows]
+_POLICY = SlaPolicy.__table__  # type: ignore[attr-defined]
+_POLICY_ENTRIES = Statement(sa_select(*(_POLICY.c[name] for name in (
+    "rule", "kind", "zone", "seconds", "warn_seconds", "basis", "enabled", "percent"))).order_by(_POLICY.c.id))
+
+
+async def policy_entries(session: Executor) -> list[PolicyEntry]:
+    return [PolicyEntry(*row) for row in await _POLICY_ENTRIES.all(session)]
 
 
 async def put_policy(session: AsyncSession, entry: PolicyEntry, now: datetime, by: int | None) -> None:
@@ -90,14 +93,14 @@ _TRANSITION_IF_DUE = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T
 _PREFETCHED = "fieldline.sla.prefetched"  # session.info: deadlines read with their order, not yet used
 
 
-def prefetched(session: AsyncSession, work_order_id: int, deadlines: list[Deadline]) -> None:
+def prefetched(session: Executor, work_order_id: int, deadlines: list[Deadline]) -> None:
     """The order's deadlines, read together with the order (``work_orders.get``): the next
     ``deadlines_of`` of that order in this session takes them instead of reading, unless a deadline
     was written meanwhile."""
     session.info.setdefault(_PREFETCHED, {})[work_order_id] = deadlines
 
 
-def _written(session: AsyncSession) -> None:
+def _written(session: Executor) -> None:
     session.info.pop(_PREFETCHED, None)
 
 
@@ -106,7 +109,7 @@ def _transaction_ended(session: Session, _transaction: SessionTransaction) -> No
     session.info.pop(_PREFETCHED, None)  # read in a transaction, good for that transaction only
 
 
-async def deadlines_of(session: AsyncSession, work_order_id: int) -> list[Deadline]:
+async def deadlines_of(session: Executor, work_order_id: int) -> list[Deadline]:
     early = session.info.get(_PREFETCHED, {}).pop(work_order_id, None)
     if early is not None:
         return early
@@ -117,20 +120,28 @@ async def get(session: AsyncSession, deadline_id: int) -> SlaDeadline | None:
     return await session.get(D, deadline_id, populate_existing=True)
 
 
-async def upsert_deadline(session: AsyncSession, work_order_id: int, change: Open, now: datetime) -> None:
+def _upsert(insert: Any) -> Statement:
+    stmt = insert(_T).values({name: bindparam(name) for name in _UPSERTED})
+    return Statement(stmt.on_conflict_do_update(
+        index_elements=["work_order_id", "rule"], set_={name: stmt.excluded[name] for name in _UPSERTED[2:]},
+        where=_T.c.state != "breached"))
+
+
+_UPSERTED = ("work_order_id", "rule", "state", "basis", "starts_at", "due_at", "warn_at", "opened_at", "closed_at",
+             "warned_at", "enqueued_at")
+_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+
+
+async def upsert_deadline(session: Executor, work_order_id: int, change: Open, now: datetime) -> None:
     """Open the (order, rule) deadline, or restart it; a breached one stays breached (at most once)."""
-    values = {"state": OPEN, "basis": str(change.basis), "starts_at": change.starts_at, "due_at": change.due_at,
-              "warn_at": change.warn_at, "opened_at": now, "closed_at": None, "warned_at": None,
-              "enqueued_at": None}
     _written(session)
-    table = D.__table__  # type: ignore[attr-defined]
-    stmt = _insert(session)(D).values(work_order_id=work_order_id, rule=str(change.rule), **values)
-    stmt = stmt.on_conflict_do_update(index_elements=["work_order_id", "rule"], set_=values,
-                                      where=table.c.state != "breached")
-    await session.exec(stmt)
+    await _UPSERT[dialect_of(session).name].rowcount(
+        session, work_order_id=work_order_id, rule=str(change.rule), state=OPEN, basis=str(change.basis),
+        starts_at=change.starts_at, due_at=change.due_at, warn_at=change.warn_at, opened_at=now, closed_at=None,
+        warned_at=None, enqueued_at=None)
 
 
-async def transition(session: AsyncSession, deadline_id: int, to: str, at: datetime, *,
+async def transition(session: Executor, deadline_id: int, to: str, at: datetime, *,
                      due_by: datetime | None = None) -> bool:
     """Move an open deadline to ``to``; False if it was no longer open (or not yet due by ``due_by``).
     On PostgreSQL the UPDATE waits for a concurrent firing and re-checks: exactly one of them wins."""
@@ -140,10 +151,13 @@ async def transition(session: AsyncSession, deadline_id: int, to: str, at: datet
     return await _TRANSITION_IF_DUE.rowcount(session, b_id=deadline_id, to=to, at=at, due_by=due_by) == 1
 
 
-async def extend(session: AsyncSession, deadline_id: int, due_at: datetime, warn_at: datetime) -> None:
+_EXTEND = Statement(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == OPEN).values(
+    due_at=bindparam("due_at"), warn_at=bindparam("warn_at"), warned_at=None, enqueued_at=None))
+
+
+async def extend(session: Executor, deadline_id: int, due_at: datetime, warn_at: datetime) -> None:
     _written(session)
-    await session.exec(update(D).where(D.id == deadline_id, D.state == OPEN).values(  # type: ignore[call-overload, arg-type]
-        due_at=due_at, warn_at=warn_at, warned_at=None, enqueued_at=None))
+    await _EXTEND.rowcount(session, b_id=deadline_id, due_at=due_at, warn_at=warn_at)
 
 
 async def due_ids(session: AsyncSession, now: datetime, limit: int) -> list[int]:

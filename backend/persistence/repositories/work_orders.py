@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,7 +23,7 @@ from backend.domain.work_orders import FINAL_STATES, Kind, State, WorkOrder
 from backend.events import Event, parse_event
 from backend.persistence import appends
 from backend.persistence.repositories import sla
-from backend.persistence.statements import Statement
+from backend.persistence.statements import Executor, Statement
 from backend.persistence.tables import DailyCounter, Equipment, User
 from backend.persistence.tables import WorkOrder as Row
 from backend.persistence.tables import WorkOrderEvent as EventRow
@@ -81,7 +82,7 @@ _GET_WITH_DEADLINES = Statement(
 _ORDER_WIDTH = len(_DOMAIN_FIELDS) + len(_PLACE_FIELDS)
 
 
-async def get(session: AsyncSession, work_order_id: int, *, with_deadlines: bool = False) -> WorkOrder | None:
+async def get(session: Executor, work_order_id: int, *, with_deadlines: bool = False) -> WorkOrder | None:
     """The order as the domain sees it. ``with_deadlines``: read its SLA deadlines in the same
     statement, for the SLA reaction of a change about to be made."""
     if with_deadlines:
@@ -100,7 +101,7 @@ async def get(session: AsyncSession, work_order_id: int, *, with_deadlines: bool
     return _domain_of(dict(zip(_DOMAIN_FIELDS, domain, strict=True)))
 
 
-async def place(session: AsyncSession, work_order_id: int) -> Place | None:
+async def place(session: Executor, work_order_id: int) -> Place | None:
     """Zone, site and customer of an order: as ``get`` read them in this unit of work, or read now."""
     known: Place | None = session.info.get(_PLACES, {}).get(work_order_id)
     if known is None and await get(session, work_order_id) is not None:
@@ -119,33 +120,36 @@ async def insert(session: AsyncSession, order: WorkOrder, *, customer_id: int | 
     return row.id
 
 
-def _save_statement(columns: list[str]) -> Update:
+@functools.lru_cache(maxsize=256)
+def _save_statement(columns: tuple[str, ...]) -> Statement:
+    """The guarded UPDATE of these columns, built once per set of columns (an action changes a few:
+    its state, version, a timestamp or two)."""
     table = Row.__table__
-    return (update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-            .values({name: bindparam(f"v_{name}") for name in columns}))
+    return Statement(update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+                     .values({name: bindparam(f"v_{name}") for name in columns}))
 
 
-# Run by every action: on the driver (the ORM UPDATE of ~40 values cost more than the rest of an
-# action's statements together).
-_SAVE = {(): Statement(_save_statement(_MUTABLE)),
-         ("last_agent_id",): Statement(_save_statement([*_MUTABLE, "last_agent_id"]))}
-
-
-async def save(session: AsyncSession, before: WorkOrder, after: WorkOrder, **extra: Any) -> None:
-    """Write the new projection only if nobody else changed the order meanwhile (optimistic lock).
-    ``extra``: other columns to set (only ``last_agent_id``)."""
-    values = {**_column_values(after), **extra}
+async def save(session: Executor, before: WorkOrder, after: WorkOrder, **extra: Any) -> None:
+    """Write what changed from ``before`` to ``after``, only if nobody else changed the order
+    meanwhile (optimistic lock on the version, so the row is ``before`` in every other column).
+    ``extra``: other columns to set (only ``last_agent_id``). On the driver: the ORM UPDATE of ~40
+    values cost more than the rest of an action's statements together."""
+    old = _column_values(before)
+    values = {name: value for name, value in _column_values(after).items() if value != old[name]}
+    values.setdefault("version", after.version)  # never an UPDATE without a SET
+    values.update(extra)
     params = {f"v_{name}": value for name, value in values.items()}
-    if await _SAVE[tuple(sorted(extra))].rowcount(session, b_id=before.id, b_version=before.version, **params) != 1:
+    if await _save_statement(tuple(values)).rowcount(session, b_id=before.id, b_version=before.version,
+                                                       **params) != 1:
         raise errors.Conflict("concurrent-update", "the work order changed meanwhile; reload and retry",
                               work_order_id=before.id)
-    row = session.identity_map.get(identity_key(Row, before.id))
+    row = session.identity_map.get(identity_key(Row, before.id)) if isinstance(session, AsyncSession) else None
     if row is not None:  # the loaded row, if any, gets the new values (as committed, not dirty)
         for name, value in values.items():
             set_committed_value(row, name, value)
 
 
-async def append_events(session: AsyncSession, order_id: int, first_seq: int, events: list[Event],
+async def append_events(session: appends.Target, order_id: int, first_seq: int, events: list[Event],
                         actor: Principal, occurred_at: datetime, recorded_at: datetime,
                         payloads: list[dict[str, Any]] | None = None) -> None:
     """The events' rows in the order's log; ``payloads``: their JSON forms, if already made."""
