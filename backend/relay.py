@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.clock import Clock
 from backend.persistence.repositories import outbox as repo
 from backend.ports import Broker, Envelope
+from backend.services.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from backend.services.uow import UnitOfWork as Committed
@@ -26,6 +27,8 @@ class OutboxRelay:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], broker: Broker, clock: Clock,
                  batch_size: int = 500, poll_interval_s: float = 1.0) -> None:
         self.sessions = sessions
+        # Its own units of work (on the driver on PostgreSQL), which tell nobody of their commits.
+        self.uows = UnitOfWorkFactory(sessions, clock)
         self.broker = broker
         self.clock = clock
         self.batch_size = batch_size
@@ -43,16 +46,17 @@ class OutboxRelay:
 
     async def drain_once(self) -> int:
         """Publish one batch; returns how many rows went out."""
-        async with self.sessions() as session, session.begin():
-            if not await repo.lock_relay(session):
+        async with self.uows() as uow:
+            if not await repo.lock_relay(uow.db):
                 return 0
-            rows = await repo.pending(session, self.batch_size)
+            rows = await repo.pending(uow.db, self.batch_size)
             if not rows:
                 return 0
             batch = [Envelope(outbox_id=r.id or 0, event_id=r.event_id, type=r.type, key=r.key,
                               payload=r.payload, created_at=r.created_at) for r in rows]
             await self.broker.publish(batch)
-            await repo.mark_published(session, [e.outbox_id for e in batch], self.clock.now())
+            await repo.mark_published(uow.db, [e.outbox_id for e in batch], self.clock.now())
+            await uow.commit()
         self.published += len(batch)
         return len(batch)
 

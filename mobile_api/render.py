@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 
 def dump(content: Any) -> str:
-    if hasattr(content, "model_dump"):
-        content = content.model_dump(mode="json")
+    if isinstance(content, BaseModel):
+        return content.model_dump_json()  # one pass in pydantic's serializer: compact, UTF-8 as is
     return json.dumps(to_jsonable_python(content), ensure_ascii=False, separators=(",", ":"))

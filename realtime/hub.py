@@ -196,18 +196,19 @@ class Hub:
             conn.deliver(frame, conflate=conflate)
 
     def set_orders(self, cards: dict[str, dict[str, Any] | None]) -> None:
+        """The given orders' new cards (None: off the board). Costs what changed, not the size of
+        the board: the counts move by the cards that moved."""
         channel = self.channels["work_orders"]
-        orders = dict(channel.state.get("orders", {}))
+        orders = channel.state.get("orders", {})
         ops = []
+        moved: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
         for key, card in cards.items():
-            op = op_for(("orders", key), orders.get(key, views.MISSING), views.MISSING if card is None else card)
+            old = orders.get(key)
+            op = op_for(("orders", key), views.MISSING if old is None else old, views.MISSING if card is None else card)
             if op is not None:
                 ops.append(op)
-                if card is None:
-                    orders.pop(key, None)
-                else:
-                    orders[key] = card
-        counts = dispatch_board.counts(orders)
+                moved.append((old, card))
+        counts = dispatch_board.moved_counts(channel.state.get("counts", {}), moved)
         if counts != channel.state.get("counts"):
             ops.append(protocol.set_op(("counts",), counts))
         self.publish(channel, ops)

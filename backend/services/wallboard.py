@@ -3,13 +3,14 @@ cards) and for tests comparing them with what the hub built from events. Read-on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy import select as sa_select
 
 from backend.domain.telephony import dispatch_board as db
@@ -17,6 +18,7 @@ from backend.domain.telephony import views
 from backend.domain.telephony.board import HORIZON, Board, StatsConfig
 from backend.domain.work_orders.model import FINAL_STATES
 from backend.persistence.repositories import telephony as repo
+from backend.persistence.statements import Statement
 from backend.persistence.tables import WorkOrder
 from backend.services.uow import UnitOfWork
 
@@ -50,25 +52,34 @@ async def telephony_snapshot(uow: UnitOfWork, config: StatsConfig, kind: str, ar
 _T = WorkOrder.__table__  # type: ignore[attr-defined]
 _FACTS = [f.name for f in fields(db.OrderFacts)]
 # Plain rows of just the card's columns (no ORM instances): read after nearly every commit by the
-# live board's upkeep, so built once.
+# live board's upkeep, on the driver (``persistence.statements``), built once.
 _CARDS = sa_select(*(_T.c[name] for name in _FACTS))
-_CARDS_BY_ID = _CARDS.where(_T.c.id.in_(bindparam("ids", expanding=True)))
-_CARDS_ON_BOARD = _CARDS.where(_T.c.state.not_in([str(s) for s in FINAL_STATES]))
+_CARDS_ON_BOARD = Statement(_CARDS.where(and_(*(_T.c.state != str(s) for s in FINAL_STATES))))  # no IN: see Statement
+_CARDS_AT_ONCE = 32  # ids per statement
+
+
+@functools.cache
+def _cards_by_id(count: int) -> Statement:
+    """The cards of ``count`` orders (a Statement takes no IN list: one per count, built once)."""
+    return Statement(_CARDS.where(or_(*(_T.c.id == bindparam(f"i{n}") for n in range(count)))))
 
 
 async def order_cards(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any] | None]:
     """Dispatch-board cards by id: every order on the board (``ids`` None), or the given orders
     (None for those that left the board or do not exist)."""
     wanted = None if ids is None else sorted(set(ids))
-    connection = await uow.session.connection()
     if wanted is None:
-        rows = (await connection.execute(_CARDS_ON_BOARD)).all()
+        rows = await _CARDS_ON_BOARD.all(uow.db)
     else:
-        rows = (await connection.execute(_CARDS_BY_ID, {"ids": wanted})).all()
+        rows = []
+        for start in range(0, len(wanted), _CARDS_AT_ONCE):
+            chunk = wanted[start:start + _CARDS_AT_ONCE]
+            rows += await _cards_by_id(len(chunk)).all(uow.db, **{f"i{n}": i for n, i in enumerate(chunk)})
     cards: dict[str, dict[str, Any] | None] = {str(i): None for i in wanted or []}
     for row in rows:
-        facts = db.OrderFacts(**{**row._asdict(), "flags": tuple(row.flags or ())})
-        cards[str(row.id)] = db.order_card(facts) if db.on_board(row.state) else None
+        values = dict(zip(_FACTS, row, strict=True))
+        facts = db.OrderFacts(**{**values, "flags": tuple(values["flags"] or ())})
+        cards[str(values["id"])] = db.order_card(facts) if db.on_board(values["state"]) else None
     return cards
 
 

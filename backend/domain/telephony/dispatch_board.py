@@ -88,3 +88,16 @@ def counts(cards: dict[str, dict[str, Any]]) -> dict[str, int]:
     for card in cards.values():
         result[card["state"]] = result.get(card["state"], 0) + 1
     return dict(sorted(result.items()))
+
+
+def moved_counts(counts: dict[str, int], moved: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]
+                 ) -> dict[str, int]:
+    """``counts`` of a board after cards moved: (old card or None, new card or None) each; equal
+    to ``counts`` of the new board (states with no card are left out, sorted by state)."""
+    result = dict(counts)
+    for old, new in moved:
+        if old is not None:
+            result[old["state"]] -= 1
+        if new is not None:
+            result[new["state"]] = result.get(new["state"], 0) + 1
+    return dict(sorted((state, n) for state, n in result.items() if n > 0))

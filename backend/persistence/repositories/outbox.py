@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, text, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, func, select, text, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.persistence.statements import Statement
+from backend.persistence.statements import Executor, Statement, dialect_of
 from backend.persistence.tables import Outbox
 
 # One relay at a time per database keeps the global order; a second relay simply waits its turn.
@@ -24,6 +24,9 @@ _PENDING = Statement(select(_T.c.id, _T.c.event_id, _T.c.type, _T.c.key, _T.c.pa
                      .where(_T.c.published_at.is_(None)).order_by(_T.c.id)
                      .limit(bindparam("limit", type_=Integer)))
 _MARK = update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("at"))
+# PostgreSQL: the ids as one array parameter, so the statement is the same for any batch (on the driver)
+_MARK_ANY = Statement(update(_T).where(_T.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+                      .values(published_at=bindparam("at")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +39,22 @@ class Pending:
     created_at: datetime
 
 
-async def lock_relay(session: AsyncSession) -> bool:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return bool(await _LOCK.scalar(session))
+async def lock_relay(db: Executor) -> bool:
+    if dialect_of(db).name == "postgresql":
+        return bool(await _LOCK.scalar(db))
     return True  # SQLite: BEGIN IMMEDIATE already serializes writers
 
 
-async def pending(session: AsyncSession, limit: int) -> list[Pending]:
-    return [Pending(*row) for row in await _PENDING.all(session, limit=limit)]
+async def pending(db: Executor, limit: int) -> list[Pending]:
+    return [Pending(*row) for row in await _PENDING.all(db, limit=limit)]
 
 
-async def mark_published(session: AsyncSession, ids: list[int], at: datetime) -> None:
-    connection = await session.connection()  # Core, not the ORM's bulk UPDATE: nothing here is loaded
+async def mark_published(db: Executor, ids: list[int], at: datetime) -> None:
+    if dialect_of(db).name == "postgresql":
+        await _MARK_ANY.rowcount(db, ids=ids, at=at)
+        return
+    assert isinstance(db, AsyncSession)  # SQLite units of work run on their session
+    connection = await db.connection()  # Core, not the ORM's bulk UPDATE: nothing here is loaded
     await connection.execute(_MARK, {"ids": ids, "at": at})
 
 
