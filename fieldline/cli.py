@@ -8,8 +8,6 @@ import asyncio
 import contextlib
 import sys
 
-import uvicorn
-
 from backend.clock import SystemClock
 from backend.demo import DEMO_LOGINS, load_demo_data
 from backend.observability import configure_logging
@@ -50,7 +48,7 @@ def _serve(settings: Settings) -> None:
     config = server.config(app, host=settings.host, port=settings.port)
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt: that is a clean stop.
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+        server.Server(config).run()
 
 
 def _logins_table() -> str:

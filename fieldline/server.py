@@ -21,6 +21,7 @@ handshake is answered (the ASGI scope keeps its own copy): ~8 KB less per socket
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from typing import Any
 
@@ -119,6 +120,30 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         self.transport.write(frame)
         return True
+
+
+# Garbage collection for a long-lived server (docs/performance.md): once the app has started, the
+# objects it made to last (modules, SQLAlchemy and pydantic metadata, pools, the hub: ~225,000) are
+# frozen out of every collection, so a full collection no longer walks them (a pause of ~130 ms on
+# the bench machine), and the youngest generation is collected every 5,000 allocations instead of
+# 700 (a request's objects mostly die by reference counting before that): GC went from ~100 to
+# ~25 µs of CPU per mobile action.
+GC_THRESHOLDS = (5000, 10, 10)
+
+
+def settle_gc() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, with the collector settled once the app has started (``settle_gc``)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            settle_gc()
 
 
 def config(app: Any, *, host: str = "127.0.0.1", port: int = 8000, graceful_s: int = 10) -> uvicorn.Config:

@@ -88,8 +88,6 @@ def serve(env: dict[str, str], port: int, workdir: Path, *, sndbuf: int | None =
 
 
 def main() -> None:
-    import uvicorn
-
     from backend.observability import configure_logging
     from backend.settings import Settings
     from fieldline import server
@@ -100,7 +98,7 @@ def main() -> None:
     sndbuf = int(sys.argv[2]) if len(sys.argv) > 2 else None
     sock = server.listening_socket("127.0.0.1", int(sys.argv[1]), sndbuf=sndbuf)
     # the server exactly as ``fieldline serve`` configures it (uvloop, httptools, the frames extension)
-    uvicorn.Server(server.config(create_app(settings), graceful_s=5)).run(sockets=[sock])
+    server.Server(server.config(create_app(settings), graceful_s=5)).run(sockets=[sock])
 
 
 if __name__ == "__main__":
