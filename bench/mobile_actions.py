@@ -12,7 +12,11 @@ of their own, on a fresh server (the latency without queueing behind 16 phones).
 The peer, in the same run, on the same database, with the same client and lanes and three times the
 requests: a bare Starlette endpoint doing one INSERT and its commit per request (the ceiling of "an
 HTTP request that commits a row") served the same way, once through SQLAlchemy Core and once on the
-driver as the product's hot statements run (``persistence.statements``).
+driver as the product's hot statements run (``persistence.statements``). On PostgreSQL a third peer,
+the floor (``bench.floor_app``): a bare endpoint sending the round trips of an action and nothing else
+(the session check, BEGIN, the idempotency lock and look-up, the order's read and guarded UPDATE, one
+INSERT of the event, outbox, audit and idempotency rows, COMMIT) on raw asyncpg: what the statements
+of an action cost, so the rest of the product's cost is its own code.
 
 How it is measured. Each system gets a server process of its own, pinned to CPU 0 (stopped with
 SIGINT, as Ctrl-C stops ``fieldline serve``); the load client (``bench.http_load``: raw HTTP/1.1 on
@@ -66,6 +70,7 @@ from backend.persistence.db import create_engine, session_factory
 from backend.persistence.migrate import upgrade
 from backend.services import work_orders as svc
 from backend.services.uow import UnitOfWorkFactory
+from bench import floor_app
 from bench.mobile_server import BusinessHoursClock, ceiling_ddl, settings_for
 from bench.processes import (
     LOAD_CPU,
@@ -180,6 +185,9 @@ async def prepared(url: str, clock: BusinessHoursClock, count: int) -> list[tupl
         made = await create_orders(uows, ref, count)
         async with engine.begin() as conn:
             await conn.execute(text(ceiling_ddl(engine.dialect.name)))
+            if engine.dialect.name == "postgresql":
+                for ddl in floor_app.DDL:
+                    await conn.execute(text(ddl))
         return made
     finally:
         await engine.dispose()
@@ -384,6 +392,14 @@ def action_lanes(orders: list[tuple[int, str]], n: int, tokens: dict[str, str],
     return lanes
 
 
+def floor_lanes(per_lane: int, n: int) -> list[list[dict[str, Any]]]:
+    """Lane i acts on its own orders (i, i + n, ...) in turn: never two requests on one order at once."""
+    mine = [list(range(1 + i, floor_app.ORDERS + 1, n))[:max(1, per_lane // 10)] for i in range(n)]
+    headers = {"Idempotency-Key": "{idempotency_key}", "Content-Type": "application/json"}
+    return [[{"method": "POST", "path": f"/floor/{orders[j % len(orders)]}", "headers": headers,
+              "body": '{"reason":"waiting_for_parts"}'} for j in range(per_lane)] for orders in mine]
+
+
 def insert_lanes(per_lane: int, n: int) -> list[list[dict[str, Any]]]:
     request = {"method": "POST", "path": "/insert", "body": '{"occurred_at":null}',
                "headers": {"Idempotency-Key": "{idempotency_key}", "Content-Type": "application/json"}}
@@ -420,6 +436,14 @@ def ceiling(bench: Bench, requests: int, lanes: int, on_driver: bool = False) ->
         return drive(plan, name, server, bench.census, bench.workdir)
 
 
+def floor(bench: Bench, requests: int, lanes: int) -> Result:
+    name = "the action's statements alone"
+    with served("floor", bench.url, bench.clock, bench.workdir) as server:
+        warm_up(plan_of(server.port, floor_lanes(25, lanes)), bench.workdir, name)
+        plan = plan_of(server.port, floor_lanes(max(1, requests // lanes), lanes))
+        return drive(plan, name, server, bench.census, bench.workdir)
+
+
 def compare(runner: asyncio.Runner, backend: str, url: str, actions: int, concurrency: int,
             census: Census | None, workdir: Path) -> dict[str, Any]:
     orders = max(concurrency, actions // len(STEPS))
@@ -442,10 +466,18 @@ def compare(runner: asyncio.Runner, backend: str, url: str, actions: int, concur
     print("  " + peer.line(), flush=True)
     driver_peer = ceiling(bench, 3 * result.requests, concurrency, on_driver=True)
     print("  " + driver_peer.line(), flush=True)
-    for name, ref in (("ceiling", peer), ("ceiling on the driver", driver_peer)):
-        print(f"  mobile actions / {name}: {result.per_s / ref.per_s:.0%}   (server CPU per request: {name} / "
-              f"action = {(ref.cpu_s / ref.requests) / (result.cpu_s / result.requests):.0%})")
-    rows = (result, calm, peer, driver_peer)
+    floor_peer = floor(bench, 3 * result.requests, concurrency) if backend == "postgresql" else None
+    if floor_peer is not None:
+        print("  " + floor_peer.line(), flush=True)
+    for name, ref in (("ceiling", peer), ("ceiling on the driver", driver_peer), ("statements alone", floor_peer)):
+        if ref is not None:
+            print(f"  mobile actions / {name}: {result.per_s / ref.per_s:.0%}   (server CPU per request: {name} / "
+                  f"action = {(ref.cpu_s / ref.requests) / (result.cpu_s / result.requests):.0%})")
+    if floor_peer is not None:
+        cpu_share = (peer.cpu_s / peer.requests) / (floor_peer.cpu_s / floor_peer.requests)
+        print(f"  statements alone / ceiling: {floor_peer.per_s / peer.per_s:.0%}   (server CPU per request: "
+              f"ceiling / statements alone = {cpu_share:.0%})")
+    rows = tuple(r for r in (result, calm, peer, driver_peer, floor_peer) if r is not None)
     busy = [r.name for r in rows if r.client_pct > CLIENT_BUSY_PCT]
     if busy:
         print(f"  ! the load client used over {CLIENT_BUSY_PCT:.0f} % of its core for: {', '.join(busy)}")
@@ -458,7 +490,7 @@ def compare(runner: asyncio.Runner, backend: str, url: str, actions: int, concur
              "BEGIN/COMMIT/ROLLBACK included (track_utility on), shown apart)" if census is not None
              else "no statement count on this backend)"), flush=True)
     return {"backend": backend, "product": result, "peer": peer, "driver_peer": driver_peer, "calm": calm,
-            "share": result.per_s / peer.per_s}
+            "floor": floor_peer, "share": result.per_s / peer.per_s}
 
 
 def pin_postgres(pg: Postgres) -> None:

@@ -1,5 +1,5 @@
 """The server process of ``bench.mobile_actions``: the app under test served by uvicorn exactly as
-``fieldline serve`` serves it (``fieldline.server.config``: uvloop, httptools, lifespan on), until
+``fieldline serve`` serves it (``fieldline.server``: uvloop, httptools, lifespan on, the collector settled), until
 SIGINT or SIGTERM. Owns what the server side needs: the bench's business-hours clock, the product's
 settings, and the peer app (a bare Starlette endpoint doing one INSERT and its commit).
 
@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import uvicorn
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,10 +27,11 @@ from backend.observability import configure_logging
 from backend.persistence.db import create_engine
 from backend.persistence.statements import Statement
 from backend.settings import Settings
+from bench.floor_app import floor_app
 from fieldline import server
 from fieldline.app import create_app
 
-APPS = ("product", "ceiling", "ceiling-driver")
+APPS = ("product", "ceiling", "ceiling-driver", "floor")
 
 
 class BusinessHoursClock:
@@ -101,6 +101,8 @@ def ceiling_app(url: str, on_driver: bool) -> Starlette:
 def app_for(kind: str, url: str, clock: BusinessHoursClock) -> Starlette:
     if kind == "product":
         return create_app(settings_for(url), clock=clock)
+    if kind == "floor":
+        return floor_app(url)
     return ceiling_app(url, on_driver=kind == "ceiling-driver")
 
 
@@ -118,7 +120,7 @@ def main() -> None:
     # As ``fieldline serve`` (fieldline/cli.py): uvicorn shuts down gracefully on SIGINT, then
     # re-raises the interrupt; SIGTERM stops it the same way without the re-raise.
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(server.config(app, port=args.port)).run()
+        server.Server(server.config(app, port=args.port)).run()
 
 
 if __name__ == "__main__":

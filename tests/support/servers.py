@@ -76,13 +76,13 @@ def postgres_server(options: str = "") -> Iterator[Postgres]:
     )
     opts = (f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=200" + (f" {options}" if options else ""))
-    # pg_ctl's server inherits our pipes if we capture them and then never exits: log to a file.
-    subprocess.run(
-        [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "log"), "-o", opts,
-         "-w", "-t", "60", "start"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
+    try:  # from the start on: an interrupt while the cluster starts still stops it (a no-op if it never ran)
+        # pg_ctl's server inherits our pipes if we capture them and then never exits: log to a file.
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "log"), "-o", opts,
+             "-w", "-t", "60", "start"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
         wait_for_port(port)
         yield Postgres(port=port, datadir=datadir)
     finally:
