@@ -32,7 +32,7 @@ from backend.persistence.statements import Statement
 _KEY = "fieldline.appends"
 _MARKS = "fieldline.appends.savepoints"
 _MAX_COMBINED_ROWS = 32  # beyond this (bulk creation, imports): one executemany per table
-_SHAPES: OrderedDict[tuple[Any, ...], list[Statement]] = OrderedDict()
+_SHAPES: OrderedDict[tuple[Any, ...], tuple[list[Statement], list[str]]] = OrderedDict()  # and parameter names
 _MAX_SHAPES = 256
 
 Pending = list[tuple[Table, dict[str, Any]]]
@@ -144,21 +144,21 @@ def _combined(rows: Pending, dialect: Dialect) -> list[tuple[Statement, dict[str
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, values in rows:
         groups.setdefault((table, tuple(values)), []).append(values)
-    params: dict[str, Any] = {}
-    for g, values_list in enumerate(groups.values()):
-        for r, values in enumerate(values_list):
-            for name, value in values.items():
-                params[f"a{g}_{r}_{name}"] = value
     together = dialect.name == "postgresql"
     shape = (together, tuple((t.name, len(vs), keys) for (t, keys), vs in groups.items()))
-    statements = _SHAPES.get(shape)
-    if statements is None:
+    found = _SHAPES.get(shape)
+    if found is None:
         built = _build([(t, vs) for (t, _), vs in groups.items()], dialect.identifier_preparer, together)
-        statements = _SHAPES[shape] = [Statement(b) for b in built]
+        names = [f"a{g}_{r}_{name}" for g, ((_, keys), vs) in enumerate(groups.items())
+                 for r in range(len(vs)) for name in keys]
+        found = _SHAPES[shape] = ([Statement(b) for b in built], names)
         if len(_SHAPES) > _MAX_SHAPES:
             _SHAPES.popitem(last=False)
     else:
         _SHAPES.move_to_end(shape)
+    statements, names = found
+    params = dict(zip(names, (value for vs in groups.values() for values in vs for value in values.values()),
+                      strict=True))
     return [(statement, params) for statement in statements]
 
 

@@ -57,8 +57,7 @@ class _Compiled:
     names: tuple[str, ...]  # bound parameters in positional order
     defaults: dict[str, Any]  # the statement's own values (literals become anonymous parameters)
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor) of those that have one
-    results: tuple[Processor, ...]  # one per result column; () for a statement without rows
-    plain: bool  # no result column needs processing
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, result processor) of the columns with one
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         defaults = self.defaults
@@ -73,9 +72,14 @@ class _Compiled:
         return values
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
-        if self.plain:
+        if not self.results:
             return tuple(values)
-        return tuple(v if p is None or v is None else p(v) for p, v in zip(self.results, values, strict=True))
+        row = list(values)
+        for position, process in self.results:
+            value = row[position]
+            if value is not None:
+                row[position] = process(value)
+        return tuple(row)
 
 
 class Statement:
@@ -106,8 +110,9 @@ class Statement:
         binds = (compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
         processed = tuple((i, p) for i, p in enumerate(binds) if p is not None)
         exported = getattr(self.element, "exported_columns", None) or ()
-        results = tuple(_result_processor(c.type, dialect) for c in exported)
-        return _Compiled(compiled.string, names, defaults, processed, results, all(p is None for p in results))
+        results = tuple((i, p) for i, p in enumerate(_result_processor(c.type, dialect) for c in exported)
+                        if p is not None)
+        return _Compiled(compiled.string, names, defaults, processed, results)
 
     async def all(self, executor: Executor, **params: Any) -> list[tuple[Any, ...]]:
         rows, _ = await _run(executor, self, params, want_rows=True)

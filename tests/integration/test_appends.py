@@ -201,4 +201,4 @@ async def test_the_statement_of_a_shape_is_built_once(engine: AsyncEngine, sessi
              ("audit_log", 1, tuple(c.name for c in AuditLog.__table__.columns if c.name != "id")))  # type: ignore[attr-defined]
     together = engine.dialect.name == "postgresql"
     assert list(appends._SHAPES) == [(together, shape)]  # built by the first commit, reused by the second
-    assert len(appends._SHAPES[(together, shape)]) == (1 if together else 2)  # SQLite: one per table
+    assert len(appends._SHAPES[(together, shape)][0]) == (1 if together else 2)  # SQLite: one per table
