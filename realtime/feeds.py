@@ -1,7 +1,9 @@
 """Where the hub's events come from: the in-process broker (embedded mode) or the Redis stream
 every hub process reads from its own position (scaled mode; ``backend.brokers.redis`` writes it).
 Both start from a position taken *before* the hub loads its state from the database, so nothing
-committed in between is missed (telephony events are idempotent upserts; a repeat changes nothing)."""
+committed in between is missed (telephony events are idempotent upserts; a repeat changes nothing).
+A batch the hub fails to apply (a bug) does not stop the feed: the hub reloads from the database,
+which holds every committed change, under a new epoch, and the feed goes on."""
 
 from __future__ import annotations
 
@@ -32,11 +34,16 @@ class MemoryFeed:
     async def _received(self, batch: list[Envelope]) -> None:
         self._queue.put_nowait(batch)
 
-    async def run(self, hub: Hub) -> None:
+    async def run(self, hub: Hub, reload: Callable[[], Awaitable[None]]) -> None:
+        """``reload``: a fresh state from the database, if a batch could not be applied."""
         try:
             while True:
                 batch = await self._queue.get()
-                hub.accept(batch)
+                try:
+                    hub.accept(batch)
+                except Exception:
+                    log.exception("applying %d events failed: reloading the hub from the database", len(batch))
+                    await reload()
         finally:
             self._unsubscribe()
 
@@ -122,4 +129,8 @@ class RedisFeed:
                         batch.append(envelope_from(fields))
                     except (KeyError, ValueError):
                         log.warning("unreadable stream entry %s skipped", self.last)
-                hub.accept(batch)
+                try:
+                    hub.accept(batch)
+                except Exception:
+                    log.exception("applying events up to %s failed: reloading the hub from the database", self.last)
+                    self.last = await on_gap()

@@ -55,7 +55,10 @@ class Hub:
         self.channels: dict[str, Channel] = {}
         self.connections: dict[Connection, None] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._flush_handle: asyncio.TimerHandle | None = None
+        # The pending flush and its loop time. The time is kept here: uvloop's ``call_at`` for an
+        # instant already past returns a plain ``Handle``, which has no ``when()``.
+        self._flush_handle: asyncio.Handle | None = None
+        self._flush_at = 0.0
         self.pending_orders: set[int] = set()
         self.pending_alerts = False
         self.reload_wanted = asyncio.Event()  # the upkeep task reloads orders and alerts when set
@@ -171,10 +174,10 @@ class Hub:
             return
         loop = asyncio.get_running_loop()
         if self._flush_handle is not None:
-            if self._flush_handle.when() <= due:
+            if self._flush_at <= due:
                 return
             self._flush_handle.cancel()
-        self._flush_handle = loop.call_at(due, self._flush)
+        self._flush_handle, self._flush_at = loop.call_at(due, self._flush), due
 
     def _flush(self) -> None:
         self._flush_handle = None

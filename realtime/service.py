@@ -80,7 +80,7 @@ async def hub_service(app: Any, runtime: Any, *,
         assert isinstance(runtime.broker, MemoryBroker)
         memory_feed = MemoryFeed(runtime.broker)
         await load(new_epoch=False)
-        tasks.append(asyncio.create_task(memory_feed.run(hub), name="hub-feed"))
+        tasks.append(asyncio.create_task(memory_feed.run(hub, lambda: load(new_epoch=True)), name="hub-feed"))
     tasks.append(asyncio.create_task(upkeep.reload_loop(), name="hub-reload"))
     tasks.append(asyncio.create_task(upkeep.tick_loop(), name="hub-upkeep"))
     try:

@@ -113,3 +113,52 @@ async def test_after_a_dropped_connection_a_gap_reloads_the_hub(redis_srv: Any, 
     await wait_until(lambda: hub.events == ["e1", "e2"], timeout=10, message="e2 after the reload")
     await stopped(task)
     await feed_redis.aclose()
+
+
+class FailingOnce(Accepting):
+    """A hub whose first batch raises (a bug in applying an event)."""
+
+    def accept(self, batch: list[Envelope]) -> None:
+        if not self.events and not getattr(self, "failed", False):
+            self.failed = True
+            raise AttributeError("a bug")
+        super().accept(batch)
+
+
+async def test_a_batch_the_hub_cannot_apply_reloads_it_and_the_feed_goes_on(redis: Redis, stream: str) -> None:
+    broker, hub = RedisStreamBroker(redis, stream), FailingOnce()
+    feed = RedisFeed(redis, stream, block_ms=50)
+    reloads: list[str] = []
+
+    async def on_gap() -> str:  # the hub reloads from the database, which has the failed batch's effect
+        position = await feed.position()
+        reloads.append(position)
+        return position
+
+    task = asyncio.create_task(feed.run(hub, on_gap))  # type: ignore[arg-type]
+    await broker.publish([envelope(1)])
+    await wait_until(lambda: len(reloads) == 1, message="the reload after the failed batch")
+    await broker.publish([envelope(2)])
+    await wait_until(lambda: hub.events == ["e2"], message="e2, after the reload")
+    assert not task.done()
+    await stopped(task)
+
+
+async def test_the_memory_feed_reloads_the_hub_after_a_batch_it_cannot_apply() -> None:
+    from backend.brokers.memory import MemoryBroker
+    from realtime.feeds import MemoryFeed
+
+    broker, hub = MemoryBroker(), FailingOnce()
+    feed = MemoryFeed(broker)
+    reloads: list[int] = []
+
+    async def reload() -> None:
+        reloads.append(1)
+
+    task = asyncio.create_task(feed.run(hub, reload))  # type: ignore[arg-type]
+    await broker.publish([envelope(1)])
+    await wait_until(lambda: reloads == [1], message="the reload after the failed batch")
+    await broker.publish([envelope(2)])
+    await wait_until(lambda: hub.events == ["e2"], message="e2, after the reload")
+    assert not task.done()
+    await stopped(task)
