@@ -3,10 +3,10 @@ and connection layers: a unit of work's transaction (``DriverTransaction``) and 
 autocommit (``read_connection``). Imports only SQLAlchemy, the driver and ``persistence.statements``.
 
 Why: an ORM session that only carries a transaction for statements run on the driver
-(``persistence.statements``) cost ~300 µs of CPU per unit of work on the bench machine (the session,
-its connection, the greenlet hops of begin, commit and close, the task that shields the close), and
-a ``Connection`` for one autocommit read ~130 µs more than the pooled connection itself
-(docs/performance.md). Here a unit of work checks one connection out of the pool, its statements
+(``persistence.statements``) cost ~400 µs of CPU more per unit of work on the bench machine (the
+session, its connection, the greenlet hops of begin, commit and close, the task that shields the
+close), and an SQLAlchemy ``Connection`` for one autocommit read ~100 µs more than the pooled
+connection itself (docs/performance.md). Here a unit of work checks one connection out of the pool, its statements
 run on the driver, the transaction begins with the first of them (as SQLAlchemy's adapter begins
 it) and ends with an asyncpg COMMIT or ROLLBACK; the connection goes back to the pool as SQLAlchemy
 returns it (its checkin events and reset run). ORM or Core work joins the same transaction on the

@@ -7,7 +7,7 @@ when there is something for it.
 
 Two ways into the database, one transaction: ``uow.db`` for statements on the driver
 (``persistence.statements``) and queued rows, ``uow.session`` for the ORM. On PostgreSQL ``db`` is a
-``DriverTransaction`` (no session is built unless ORM work asks for one: ~300 µs of CPU less per unit
+``DriverTransaction`` (no session is built unless ORM work asks for one: ~400 µs of CPU less per unit
 of work); a session asked for after it has its connection joins that connection and transaction, and
 from then on ``db`` is the session too, so ORM changes are flushed before statements read. Elsewhere
 (SQLite, sessions bound to a test's connection) ``db`` is the session."""
