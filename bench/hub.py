@@ -40,12 +40,12 @@ from bench.processes import (
     ROOT,
     SERVER_CPU,
     cpu_seconds,
-    free_port,
     pinned,
     rss_kb,
     runqueue_wait_s,
     wait_port,
 )
+from tests.support.servers import free_port
 
 FROZEN_SNDBUF = 8192  # the kernel doubles it: 16 KiB
 

@@ -13,7 +13,7 @@ The peer, in the same run, on the same database, with the same client and lanes 
 requests: a bare Starlette endpoint doing one INSERT and its commit per request (the ceiling of "an
 HTTP request that commits a row") served the same way, once through SQLAlchemy Core and once on the
 driver as the product's hot statements run (``persistence.statements``). On PostgreSQL a third peer,
-the floor (``bench.floor_app``): a bare endpoint sending the round trips of an action and nothing else
+the floor (``bench.mobile_peers``): a bare endpoint sending the round trips of an action and nothing else
 (the session check, BEGIN, the idempotency lock and look-up, the order's read and guarded UPDATE, one
 INSERT of the event, outbox, audit and idempotency rows, COMMIT) on raw asyncpg: what the statements
 of an action cost, so the rest of the product's cost is its own code.
@@ -70,15 +70,14 @@ from backend.persistence.db import create_engine, session_factory
 from backend.persistence.migrate import upgrade
 from backend.services import work_orders as svc
 from backend.services.uow import UnitOfWorkFactory
-from bench import floor_app
-from bench.mobile_server import BusinessHoursClock, ceiling_ddl, settings_for
+from bench.mobile_peers import FLOOR_DDL, FLOOR_ORDERS, ceiling_ddl
+from bench.mobile_server import BusinessHoursClock, settings_for
 from bench.processes import (
     LOAD_CPU,
     PY,
     ROOT,
     SERVER_CPU,
     cpu_seconds,
-    free_port,
     interrupts_held,
     pin_tree,
     pinned,
@@ -87,7 +86,7 @@ from bench.processes import (
     terminate_as_interrupt,
 )
 from tests.support.factories import PASSWORD, Ref, seed
-from tests.support.servers import Postgres, postgres_server
+from tests.support.servers import Postgres, free_port, postgres_server
 
 API = "/api/mobile/v1"
 # One order's life on the phone: 4 steps to the site, then waiting for parts and back, 3 times.
@@ -186,7 +185,7 @@ async def prepared(url: str, clock: BusinessHoursClock, count: int) -> list[tupl
         async with engine.begin() as conn:
             await conn.execute(text(ceiling_ddl(engine.dialect.name)))
             if engine.dialect.name == "postgresql":
-                for ddl in floor_app.DDL:
+                for ddl in FLOOR_DDL:
                     await conn.execute(text(ddl))
         return made
     finally:
@@ -394,7 +393,7 @@ def action_lanes(orders: list[tuple[int, str]], n: int, tokens: dict[str, str],
 
 def floor_lanes(per_lane: int, n: int) -> list[list[dict[str, Any]]]:
     """Lane i acts on its own orders (i, i + n, ...) in turn: never two requests on one order at once."""
-    mine = [list(range(1 + i, floor_app.ORDERS + 1, n))[:max(1, per_lane // 10)] for i in range(n)]
+    mine = [list(range(1 + i, FLOOR_ORDERS + 1, n))[:max(1, per_lane // 10)] for i in range(n)]
     headers = {"Idempotency-Key": "{idempotency_key}", "Content-Type": "application/json"}
     return [[{"method": "POST", "path": f"/floor/{orders[j % len(orders)]}", "headers": headers,
               "body": '{"reason":"waiting_for_parts"}'} for j in range(per_lane)] for orders in mine]

@@ -1,9 +1,9 @@
 """The server process of ``bench.mobile_actions``: the app under test served by uvicorn exactly as
-``fieldline serve`` serves it (``fieldline.server``: uvloop, httptools, lifespan on, the collector settled), until
-SIGINT or SIGTERM. Owns what the server side needs: the bench's business-hours clock, the product's
-settings, and the peer app (a bare Starlette endpoint doing one INSERT and its commit).
+``fieldline serve`` serves it (``fieldline.server``: uvloop, httptools, lifespan on, the collector
+settled), until SIGINT or SIGTERM. Owns what the server side needs: the bench's business-hours clock
+and the product's settings; the peers are ``bench.mobile_peers``.
 
-    python -m bench.mobile_server --port P --database-url URL --app product|ceiling|ceiling-driver
+    python -m bench.mobile_server --port P --database-url URL --app product|ceiling|ceiling-driver|floor
         [--clock-start ISO --clock-t0 MONOTONIC]
 
 The benchmark starts it pinned to CPU 0 and reads its CPU from ``/proc``; it prints nothing but
@@ -14,20 +14,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from backend.observability import configure_logging
-from backend.persistence.db import create_engine
-from backend.persistence.statements import Statement
 from backend.settings import Settings
-from bench.floor_app import floor_app
+from bench.mobile_peers import ceiling_app, floor_app
 from fieldline import server
 from fieldline.app import create_app
 
@@ -57,45 +50,6 @@ class BusinessHoursClock:
 def settings_for(url: str) -> Settings:
     return Settings(environment="test", database_url=url, demo_data=False, simulator=False, log_json=False,
                     log_level="WARNING")
-
-
-# --- the peer: a bare Starlette endpoint doing one INSERT ---------------------------------------
-
-CEILING_TABLE = "bench_ceiling"
-_INSERT = f"INSERT INTO {CEILING_TABLE} (k, body) VALUES (:k, :b)"
-
-
-def ceiling_ddl(dialect: str) -> str:
-    serial = "SERIAL" if dialect == "postgresql" else "INTEGER"
-    return f"CREATE TABLE IF NOT EXISTS {CEILING_TABLE} (id {serial} PRIMARY KEY, k TEXT NOT NULL, body TEXT NOT NULL)"
-
-
-def ceiling_app(url: str, on_driver: bool) -> Starlette:
-    """One INSERT and its commit per request: through SQLAlchemy Core (``engine.begin()``), or with the
-    machinery the product's hot statements use (``persistence.statements``: the pool's connection,
-    its transaction, the statement on the driver). The engine is the product's (``create_engine``),
-    made in the lifespan, on the server's loop. The table exists already (the benchmark makes it)."""
-    statement = Statement(text(_INSERT))
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.engine = create_engine(url)
-        try:
-            yield
-        finally:
-            await app.state.engine.dispose()
-
-    async def insert(request: Request) -> Response:
-        body = await request.json()
-        values = {"k": request.headers.get("idempotency-key", ""), "b": str(body)}
-        async with request.app.state.engine.begin() as conn:
-            if on_driver:
-                await statement.rowcount(conn, **values)
-            else:
-                await conn.execute(text(_INSERT), values)
-        return JSONResponse({"ok": True})
-
-    return Starlette(routes=[Route("/insert", insert, methods=["POST"])], lifespan=lifespan)
 
 
 def app_for(kind: str, url: str, clock: BusinessHoursClock) -> Starlette:

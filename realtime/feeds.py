@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from backend.brokers.memory import MemoryBroker
 from backend.brokers.redis import STREAM
@@ -43,9 +43,22 @@ class MemoryFeed:
                     hub.accept(batch)
                 except Exception:
                     log.exception("applying %d events failed: reloading the hub from the database", len(batch))
-                    await reload()
+                    await _until_done(reload)
         finally:
             self._unsubscribe()
+
+
+async def _until_done(reload: Callable[[], Awaitable[None]]) -> None:
+    """Retries a reload that fails (the database away for a moment), backing off up to 10 s."""
+    backoff = 0.5
+    while True:
+        try:
+            await reload()
+            return
+        except Exception as exc:
+            log.warning("reloading the hub failed (%r); retrying in %.1fs", exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
 
 
 def _stream_id(raw: str | bytes) -> tuple[int, int]:
@@ -103,23 +116,26 @@ class RedisFeed:
     async def run(self, hub: Hub, on_gap: Callable[[], Awaitable[str]]) -> None:
         """``on_gap`` reloads the hub and returns the position to continue from."""
         backoff = 0.5
-        check_gap = False
+        check_gap = reload = False
         while True:
             try:
                 if check_gap:
                     check_gap = False
                     if await self._gap():
                         log.warning("event stream gap after %s: reloading the hub", self.last)
-                        self.last = await on_gap()
+                        reload = True
+                if reload:
+                    self.last = await on_gap()
+                    reload = False
                 reply = await self.redis.xread({self.stream: self.last}, count=self.count, block=self.block_ms)
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # Redis or the network; or the database, during a reload
                 log.warning("reading the event stream failed (%r); retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
-                check_gap = True
+                check_gap = not reload
                 continue
             for _stream, entries in reply or []:
                 batch = []
@@ -133,4 +149,5 @@ class RedisFeed:
                     hub.accept(batch)
                 except Exception:
                     log.exception("applying events up to %s failed: reloading the hub from the database", self.last)
-                    self.last = await on_gap()
+                    reload = True  # before the next read; retried until it succeeds
+                    break

@@ -21,12 +21,11 @@ import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
-from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
-from backend.persistence.statements import Handle, translated
+from backend.persistence.statements import Handle, driver_failure
 
 _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}  # the engine of read sessions (``db.read_session_factory``)
 
@@ -101,7 +100,7 @@ class DriverTransaction:
         try:
             await getattr(transaction, how)()
         except Exception as error:
-            raise await _failed(handle, error, how.upper()) from error
+            raise await driver_failure(handle, error, how.upper(), ()) from error
 
     async def close(self) -> None:
         """Rolls back what is still open and returns the connection to the pool; runs to the end
@@ -127,14 +126,6 @@ async def _release(handle: Handle) -> None:
             await handle.connection.invalidate()
     finally:
         await handle.connection.close()
-
-
-async def _failed(handle: Handle, error: Exception, sql: str) -> Exception:
-    if handle.driver.is_closed():
-        with contextlib.suppress(Exception):
-            await handle.connection.invalidate()
-        return exc.DBAPIError(sql, (), error, connection_invalidated=True)
-    return translated(error, sql, ())
 
 
 def _handle_for(engine: AsyncEngine, fairy: PoolProxiedConnection, *, autocommit: bool = False) -> Handle:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import event, exc
+from sqlalchemy import bindparam, event, exc, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -132,6 +132,35 @@ class Statement:
         return count
 
 
+class AnyOf:
+    """``select`` narrowed to the rows whose ``column`` is one of a list of values, on the driver. A
+    Statement takes no IN list (its SQL would depend on the values): one Statement per count of
+    values, ``column = :v0 OR column = :v1 ...``, built once, the values sent ``chunk`` at a time."""
+
+    __slots__ = ("_by_count", "chunk", "column", "element")
+
+    def __init__(self, element: Any, column: Any, chunk: int = 32) -> None:
+        self.element, self.column, self.chunk = element, column, chunk
+        self._by_count: dict[int, Statement] = {}
+
+    def _statement(self, count: int) -> Statement:
+        found = self._by_count.get(count)
+        if found is None:
+            names = [f"any_of_{i}" for i in range(count)]
+            found = self._by_count[count] = Statement(
+                self.element.where(or_(*(self.column == bindparam(n) for n in names))))
+        return found
+
+    async def all(self, executor: Executor, values: Sequence[Any], **params: Any) -> list[tuple[Any, ...]]:
+        """The rows of every chunk, one chunk after the other (each in the statement's own order)."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), self.chunk):
+            part = values[start:start + self.chunk]
+            rows += await self._statement(len(part)).all(
+                executor, **params, **{f"any_of_{i}": value for i, value in enumerate(part)})
+        return rows
+
+
 def dialect_of(executor: Executor) -> Dialect:
     """The SQL dialect statements on ``executor`` are written in."""
     if isinstance(executor, AsyncSession):
@@ -213,13 +242,19 @@ async def _run(executor: Executor, statement: Statement, params: dict[str, Any],
     except exc.SQLAlchemyError:
         raise
     except Exception as error:
-        if handle.postgres and handle.driver.is_closed():
-            # The server or the network dropped it: out of the pool at once, as SQLAlchemy does when
-            # its own statement finds a dead connection; the caller's transaction is gone.
-            with contextlib.suppress(Exception):
-                await handle.connection.invalidate()
-            raise exc.DBAPIError(compiled.sql, args, error, connection_invalidated=True) from error
-        raise translated(error, compiled.sql, args) from error
+        raise await driver_failure(handle, error, compiled.sql, args) from error
+
+
+async def driver_failure(handle: Handle, error: Exception, sql: str, args: Sequence[Any]) -> Exception:
+    """What a driver error on ``handle`` is raised as. A connection the server or the network dropped
+    leaves the pool at once, as SQLAlchemy does when its own statement finds a dead one (the caller's
+    transaction is gone): ``DBAPIError`` with ``connection_invalidated``; otherwise SQLAlchemy's
+    error for it (``translated``)."""
+    if handle.postgres and handle.driver.is_closed():
+        with contextlib.suppress(Exception):
+            await handle.connection.invalidate()
+        return exc.DBAPIError(sql, args, error, connection_invalidated=True)
+    return translated(error, sql, args)
 
 
 async def _postgres(handle: Handle, compiled: _Compiled, args: Sequence[Any],

@@ -3,14 +3,13 @@ cards) and for tests comparing them with what the hub built from events. Read-on
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 
 from backend.domain.telephony import dispatch_board as db
@@ -18,7 +17,7 @@ from backend.domain.telephony import views
 from backend.domain.telephony.board import HORIZON, Board, StatsConfig
 from backend.domain.work_orders.model import FINAL_STATES
 from backend.persistence.repositories import telephony as repo
-from backend.persistence.statements import Statement
+from backend.persistence.statements import AnyOf, Statement
 from backend.persistence.tables import WorkOrder
 from backend.services.uow import UnitOfWork
 
@@ -55,26 +54,14 @@ _FACTS = [f.name for f in fields(db.OrderFacts)]
 # live board's upkeep, on the driver (``persistence.statements``), built once.
 _CARDS = sa_select(*(_T.c[name] for name in _FACTS))
 _CARDS_ON_BOARD = Statement(_CARDS.where(and_(*(_T.c.state != str(s) for s in FINAL_STATES))))  # no IN: see Statement
-_CARDS_AT_ONCE = 32  # ids per statement
-
-
-@functools.cache
-def _cards_by_id(count: int) -> Statement:
-    """The cards of ``count`` orders (a Statement takes no IN list: one per count, built once)."""
-    return Statement(_CARDS.where(or_(*(_T.c.id == bindparam(f"i{n}") for n in range(count)))))
+_CARDS_BY_ID = AnyOf(_CARDS, _T.c.id)
 
 
 async def order_cards(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any] | None]:
     """Dispatch-board cards by id: every order on the board (``ids`` None), or the given orders
     (None for those that left the board or do not exist)."""
     wanted = None if ids is None else sorted(set(ids))
-    if wanted is None:
-        rows = await _CARDS_ON_BOARD.all(uow.db)
-    else:
-        rows = []
-        for start in range(0, len(wanted), _CARDS_AT_ONCE):
-            chunk = wanted[start:start + _CARDS_AT_ONCE]
-            rows += await _cards_by_id(len(chunk)).all(uow.db, **{f"i{n}": i for n, i in enumerate(chunk)})
+    rows = await (_CARDS_ON_BOARD.all(uow.db) if wanted is None else _CARDS_BY_ID.all(uow.db, wanted))
     cards: dict[str, dict[str, Any] | None] = {str(i): None for i in wanted or []}
     for row in rows:
         values = dict(zip(_FACTS, row, strict=True))

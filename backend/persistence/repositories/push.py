@@ -4,7 +4,6 @@ list them. Writes stay in the caller's transaction."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
-from backend.persistence.statements import Executor, Statement
+from backend.persistence.statements import AnyOf, Executor, Statement
 from backend.persistence.tables import User, WorkOrder
 from backend.persistence.tables_mobile import Device, PushNotification
 
@@ -47,22 +46,12 @@ class Target:
 _DEV = Device.__table__  # type: ignore[attr-defined]
 
 
-@functools.cache
-def _active_devices(users: int) -> Statement:
-    """For ``users`` user ids (a Statement takes no IN list: one per count, built once)."""
-    return Statement(sa_select(_DEV.c.id, _DEV.c.user_id, _DEV.c.token)
-                     .where(or_(*(_DEV.c.user_id == bindparam(f"u{i}") for i in range(users))),
-                            _DEV.c.active.is_(True))
-                     .order_by(_DEV.c.id))
+_ACTIVE_DEVICES = AnyOf(sa_select(_DEV.c.id, _DEV.c.user_id, _DEV.c.token).where(_DEV.c.active.is_(True)),
+                        _DEV.c.user_id)
 
 
 async def active_devices(session: Executor, user_ids: list[int]) -> list[Target]:
-    found: list[Target] = []
-    for start in range(0, len(user_ids), 16):  # a push goes to a few people; a provider's crew at most
-        chunk = user_ids[start:start + 16]
-        found.extend(Target(*row) for row in await _active_devices(len(chunk)).all(
-            session, **{f"u{i}": user_id for i, user_id in enumerate(chunk)}))
-    return sorted(found, key=lambda t: t.id)
+    return sorted((Target(*row) for row in await _ACTIVE_DEVICES.all(session, user_ids)), key=lambda t: t.id)
 
 
 async def users_in(session: AsyncSession, *, provider_id: int | None = None, region_id: int | None = None,

@@ -24,13 +24,12 @@ D = SlaDeadline
 OPEN = "open"
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+def _insert(session: Executor) -> Any:
+    return pg_insert if is_postgres(session) else sqlite_insert
 
 
-def is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
+def is_postgres(session: Executor) -> bool:
+    return dialect_of(session).name == "postgresql"
 
 
 # --- policies ----------------------------------------------------------------------------------
@@ -135,7 +134,7 @@ _UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 async def upsert_deadline(session: Executor, work_order_id: int, change: Open, now: datetime) -> None:
     """Open the (order, rule) deadline, or restart it; a breached one stays breached (at most once)."""
     _written(session)
-    await _UPSERT[dialect_of(session).name].rowcount(
+    await _UPSERT["postgresql" if is_postgres(session) else "sqlite"].rowcount(
         session, work_order_id=work_order_id, rule=str(change.rule), state=OPEN, basis=str(change.basis),
         starts_at=change.starts_at, due_at=change.due_at, warn_at=change.warn_at, opened_at=now, closed_at=None,
         warned_at=None, enqueued_at=None)

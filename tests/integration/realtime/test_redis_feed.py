@@ -133,11 +133,13 @@ async def test_a_batch_the_hub_cannot_apply_reloads_it_and_the_feed_goes_on(redi
     async def on_gap() -> str:  # the hub reloads from the database, which has the failed batch's effect
         position = await feed.position()
         reloads.append(position)
+        if len(reloads) == 1:
+            raise ConnectionRefusedError("the database is away for a moment")  # retried
         return position
 
     task = asyncio.create_task(feed.run(hub, on_gap))  # type: ignore[arg-type]
     await broker.publish([envelope(1)])
-    await wait_until(lambda: len(reloads) == 1, message="the reload after the failed batch")
+    await wait_until(lambda: len(reloads) == 2, timeout=10, message="the reload, retried after it failed")
     await broker.publish([envelope(2)])
     await wait_until(lambda: hub.events == ["e2"], message="e2, after the reload")
     assert not task.done()
@@ -154,10 +156,12 @@ async def test_the_memory_feed_reloads_the_hub_after_a_batch_it_cannot_apply() -
 
     async def reload() -> None:
         reloads.append(1)
+        if len(reloads) == 1:
+            raise ConnectionRefusedError("the database is away for a moment")  # retried
 
     task = asyncio.create_task(feed.run(hub, reload))  # type: ignore[arg-type]
     await broker.publish([envelope(1)])
-    await wait_until(lambda: reloads == [1], message="the reload after the failed batch")
+    await wait_until(lambda: reloads == [1, 1], timeout=10, message="the reload, retried after it failed")
     await broker.publish([envelope(2)])
     await wait_until(lambda: hub.events == ["e2"], message="e2, after the reload")
     assert not task.done()
