@@ -47,9 +47,7 @@ class OutboxRelay:
     async def drain_once(self) -> int:
         """Publish one batch; returns how many rows went out."""
         async with self.uows() as uow:
-            if not await repo.lock_relay(uow.db):
-                return 0
-            rows = await repo.pending(uow.db, self.batch_size)
+            rows = await repo.claim(uow.db, self.batch_size)  # none while another process's relay runs
             if not rows:
                 return 0
             batch = [Envelope(outbox_id=r.id or 0, event_id=r.event_id, type=r.type, key=r.key,

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     public_url: str = ""  # how browsers reach us; defaults to http://host:port
 
     database_url: str = "sqlite+aiosqlite:///var/fieldline.db"
+    # PostgreSQL connections each process keeps (and up to half as many more in a burst): size it
+    # to a process's concurrent requests; every process's total must stay under max_connections.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     redis_url: str | None = None  # unset = embedded mode (in-process broker and timers)
 
     secret_key: SecretStr = SecretStr(DEV_SECRET)

@@ -14,7 +14,7 @@ requests: a bare Starlette endpoint doing one INSERT and its commit per request 
 HTTP request that commits a row") served the same way, once through SQLAlchemy Core and once on the
 driver as the product's hot statements run (``persistence.statements``). On PostgreSQL a third peer,
 the floor (``bench.mobile_peers``): a bare endpoint sending the round trips of an action and nothing else
-(the session check, BEGIN, the idempotency lock and look-up, the order's read and guarded UPDATE, one
+(BEGIN, the idempotency lock and look-up with the session check, the order's read and guarded UPDATE, one
 INSERT of the event, outbox, audit and idempotency rows, COMMIT) on raw asyncpg: what the statements
 of an action cost, so the rest of the product's cost is its own code.
 

@@ -1,8 +1,8 @@
 """The peers of ``bench.mobile_actions``, served by ``bench.mobile_server`` as the product is: the
 ceiling, a bare Starlette endpoint doing one INSERT and its commit (through SQLAlchemy Core, or on the
 driver as the product's hot statements run), and the floor, a bare endpoint that sends PostgreSQL the
-round trips of a mobile action and does nothing else: the access token's session checked on a pooled
-connection; then, on another, BEGIN, the idempotency lock and look-up, the order's read, its guarded
+round trips of a mobile action and does nothing else: on one pooled connection, BEGIN, the
+idempotency lock and look-up with the access token's session check, the order's read, its guarded
 UPDATE, one INSERT of the event, outbox, audit and idempotency rows, COMMIT. What no implementation of
 the same guarantees on the same database design can do without: raw asyncpg on SQLAlchemy's pool, no
 rules, no models, no validation beyond ``json.loads`` (PostgreSQL only)."""
@@ -85,9 +85,10 @@ FLOOR_DDL = [
     f"INSERT INTO floor_order (state, version) SELECT 'dispatched', 1 FROM generate_series(1, {FLOOR_ORDERS})",
 ]
 
-_SESSION = "SELECT count(*) FROM floor_session WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL"
-_LOCK_AND_FIND = ("SELECT pg_try_advisory_xact_lock($1::bigint), i.status, i.body FROM (SELECT 1) one "
-                  "LEFT JOIN floor_idempotency i ON i.user_id = $2 AND i.key = $3")
+# The session check rides on the lock and look-up, as the product's does (mobile_api.idempotent).
+_LOCK_AND_FIND = ("SELECT (SELECT count(*) FROM floor_session WHERE family_id = $4 AND user_id = $2 "
+                  "AND revoked_at IS NULL) > 0, pg_try_advisory_xact_lock($1::bigint), i.status, i.body "
+                  "FROM (SELECT 1) one LEFT JOIN floor_idempotency i ON i.user_id = $2 AND i.key = $3")
 _ORDER = "SELECT id, state, version FROM floor_order WHERE id = $1"
 _SAVE = "UPDATE floor_order SET state = $1, version = $2 WHERE id = $3 AND version = $4"
 _APPEND = ("WITH e AS (INSERT INTO floor_event (order_id, seq, type, payload) VALUES ($1, $2, $3, $4::jsonb)), "
@@ -101,19 +102,15 @@ def floor_app(url: str) -> Starlette:
         engine = request.app.state.engine
         key = request.headers["idempotency-key"]
         order_id = int(request.path_params["id"])
-        fairy = await engine.raw_connection()
-        try:
-            live = await fairy.driver_connection.fetchval(_SESSION, "family", 1)
-        finally:
-            await greenlet_spawn(fairy.close)
-        if not live:
-            return Response(status_code=401)
         body = json.loads(await request.body())
         fairy = await engine.raw_connection()
         try:
             driver = fairy.driver_connection
             async with driver.transaction():
-                locked, status, stored = await driver.fetchrow(_LOCK_AND_FIND, hash(key) & 0x7FFF_FFFF, 1, key)
+                live, locked, status, stored = await driver.fetchrow(_LOCK_AND_FIND, hash(key) & 0x7FFF_FFFF, 1,
+                                                                     key, "family")
+                if not live:
+                    return Response(status_code=401)
                 if not locked:
                     return Response(status_code=409)
                 if stored is not None:

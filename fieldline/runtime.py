@@ -40,7 +40,7 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, clock: Clock, *, run_relay: bool = True) -> AsyncIterator[Runtime]:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = session_factory(engine)
     redis: Redis | None = None
     broker: Broker

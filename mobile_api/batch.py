@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend import errors
-from backend.domain.actors import Role
+from backend.domain.actors import Principal, Role
 from backend.services import mobile
-from backend.web.auth import require_principal
 from mobile_api import idempotent
 from mobile_api import schemas as s
 from mobile_api.body import read_model
@@ -28,8 +27,8 @@ def processing_order(items: list[s.BatchItem], now: datetime) -> list[int]:
     return sorted(range(len(items)), key=lambda i: (items[i].occurred_at or now, items[i].seq, i))
 
 
-async def run_batch(request: Request) -> Response:
-    principal = await require_principal(request, Role.ENGINEER)
+@idempotent.mutating(Role.ENGINEER)
+async def run_batch(request: Request, principal: Principal) -> Response:
     body = await read_model(request, s.BatchIn)
     policy = mobile.MobilePolicy.of(request.app.state.settings)
     prefix = request.scope.get("root_path", "")
@@ -43,6 +42,11 @@ async def run_batch(request: Request) -> Response:
                             action_request(item.action, item, item.idempotency_key, seq=item.seq))
         try:
             stored, replayed = await idempotent.run(request, principal, item.idempotency_key, fp, perform, path)
+        except errors.Unauthenticated:
+            # The session was revoked (checked in each item's transaction): the whole request is a
+            # 401. Items before it were applied and stay so; the phone replays their keys after
+            # logging in again and gets their stored answers.
+            raise
         except errors.DomainError as exc:  # transient: nothing stored, the phone retries this item later
             stored, replayed = idempotent.refusal(exc), False
         answers[i] = {"idempotency_key": item.idempotency_key, "seq": item.seq, "work_order_id": item.work_order_id,

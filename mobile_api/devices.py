@@ -32,16 +32,16 @@ async def _mutate(request: Request, principal: Principal, key: str, body: Any,
     return idempotent.respond(stored, replayed)
 
 
-async def register_device(request: Request) -> Response:
-    principal = await require_principal(request, *FIELD)
+@idempotent.mutating(*FIELD)
+async def register_device(request: Request, principal: Principal) -> Response:
     key = idempotent.request_key(request)
     body = await read_model(request, s.DeviceIn)
     return await _mutate(request, principal, key, body, lambda uow: devices.register(
         uow, principal, body.token, body.platform, body.app_version), status=201)
 
 
-async def refresh_device(request: Request) -> Response:
-    principal = await require_principal(request, *FIELD)
+@idempotent.mutating(*FIELD)
+async def refresh_device(request: Request, principal: Principal) -> Response:
     key = idempotent.request_key(request)
     body = await read_model(request, s.DeviceUpdateIn)
     device_id = path_id(request, "device_id")
@@ -49,8 +49,8 @@ async def refresh_device(request: Request) -> Response:
         uow, principal, device_id, body.token, body.app_version))
 
 
-async def remove_device(request: Request) -> Response:
-    principal = await require_principal(request, *FIELD)
+@idempotent.mutating(*FIELD)
+async def remove_device(request: Request, principal: Principal) -> Response:
     key = idempotent.request_key(request)
     device_id = path_id(request, "device_id")
     return await _mutate(request, principal, key, None, lambda uow: devices.remove(uow, principal, device_id))

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend import errors
-from backend.domain.actors import Role
+from backend.domain.actors import Principal, Role
 from backend.domain.mobile.idempotency import StoredResponse
 from backend.services import mobile_photos, signatures
 from backend.services.mobile import MobilePolicy
@@ -38,8 +38,8 @@ def signature_out(view: signatures.SignatureView) -> r.SignatureOut:
     return r.SignatureOut(**data, image_png_base64=png)
 
 
-async def sign(request: Request) -> Response:
-    principal = await require_principal(request, Role.ENGINEER)
+@idempotent.mutating(Role.ENGINEER)
+async def sign(request: Request, principal: Principal) -> Response:
     key = idempotent.request_key(request)
     body = await read_model(request, s.SignatureIn)
     order_id = path_id(request)
@@ -84,8 +84,8 @@ async def service_report(request: Request) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-async def add_photo(request: Request) -> Response:
-    principal = await require_principal(request, Role.ENGINEER)
+@idempotent.mutating(Role.ENGINEER)
+async def add_photo(request: Request, principal: Principal) -> Response:
     key = idempotent.request_key(request)
     body = await read_model(request, s.PhotoIn)
     order_id = path_id(request)

@@ -134,8 +134,8 @@ def performer(policy: mobile.MobilePolicy, principal: Principal, order_id: int,
 def action_route(name: str) -> Callable[[Request], Any]:
     schema = s.ACTION_SCHEMAS[name]
 
-    async def endpoint(request: Request) -> Response:
-        principal = await require_principal(request, Role.ENGINEER)
+    @idempotent.mutating(Role.ENGINEER)
+    async def endpoint(request: Request, principal: Principal) -> Response:
         key = idempotent.request_key(request)
         body = await read_model(request, schema)
         order_id = path_id(request)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from backend import errors
 from backend.services import wallboard
@@ -47,9 +48,14 @@ class Upkeep:
             orders, hub.pending_orders = hub.pending_orders, set()
             alerts, hub.pending_alerts = hub.pending_alerts, False
             try:
-                async with self.uows() as uow:
-                    cards = await wallboard.order_cards(uow, orders) if orders else {}
-                    open_alerts = await wallboard.open_alerts(uow, uow.now(), self.alerts) if alerts else None
+                cards: dict[str, dict[str, Any] | None] = {}
+                if orders:  # after nearly every commit: one statement, outside any transaction
+                    async with self.uows.reads() as db:
+                        cards = await wallboard.order_cards(db, orders)
+                open_alerts = None
+                if alerts:
+                    async with self.uows() as uow:
+                        open_alerts = await wallboard.open_alerts(uow, uow.now(), self.alerts)
                 hub.set_orders(cards)
                 if open_alerts is not None:
                     hub.set_alerts(open_alerts)

@@ -55,7 +55,7 @@ class WorkerRuntime:
 async def open_worker_runtime(settings: Settings, clock: Clock) -> AsyncIterator[WorkerRuntime]:
     if not settings.redis_url:
         raise RuntimeError("the arq workers run in scaled mode: set FIELDLINE_REDIS_URL")
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     redis = Redis.from_url(settings.redis_url)
     sessions = session_factory(engine)
     relay = OutboxRelay(sessions, RedisStreamBroker(redis), clock)

@@ -163,21 +163,42 @@ async def logout(uow: UnitOfWork, subject: Principal | str) -> None:
     uow.audit(actor, "auth.logout", "user", user_id or "", session_id=family_id, tokens_revoked=revoked)
 
 
-async def authenticate(session_or_uow: Executor | UnitOfWork, settings: Settings, token: str | None,
-                       now: datetime) -> Principal:
-    """The principal an access token speaks for. Raises ``Unauthenticated`` with code
-    ``unauthenticated`` (no token), ``invalid-token``, ``token-expired`` or ``token-revoked``
-    (family revoked by logout or reuse, or the user deactivated)."""
+def token_principal(settings: Settings, token: str | None, now: datetime) -> Principal:
+    """The principal an access token speaks for, checked without the database (signature,
+    algorithm, audience, issuer, expiry). Its session may still have been revoked: that takes
+    ``session_is_live`` (``authenticate`` does both). Raises ``Unauthenticated`` with code
+    ``unauthenticated`` (no token), ``invalid-token`` or ``token-expired``."""
     if not token:
         raise errors.Unauthenticated("unauthenticated", "an access token is required")
     claims = tokens.decode_access(token, secret=settings.secret_key.get_secret_value(),
                                   issuer=settings.jwt_issuer, audience=settings.jwt_audience, now=now)
-    session = session_or_uow.session if isinstance(session_or_uow, UnitOfWork) else session_or_uow
-    if not await users.family_is_live(session, claims.session_id, claims.user_id):
-        raise errors.Unauthenticated("token-revoked", "this session has been revoked")
     return Principal(user_id=claims.user_id, role=claims.role, username=claims.username,
                      region_id=claims.region_id, provider_id=claims.provider_id,
                      session_id=claims.session_id)
+
+
+def revoked() -> errors.Unauthenticated:
+    return errors.Unauthenticated("token-revoked", "this session has been revoked")
+
+
+async def require_live(session: Executor, principal: Principal) -> None:
+    """Raises ``Unauthenticated("token-revoked")`` if the principal's session family was revoked
+    (logout, refresh-token reuse) or its user deactivated."""
+    assert principal.session_id is not None and principal.user_id is not None
+    if not await users.family_is_live(session, principal.session_id, principal.user_id):
+        raise revoked()
+
+
+async def authenticate(session_or_uow: Executor | UnitOfWork, settings: Settings, token: str | None,
+                       now: datetime) -> Principal:
+    """The principal an access token speaks for, its session checked live. Raises
+    ``Unauthenticated`` with code ``unauthenticated`` (no token), ``invalid-token``,
+    ``token-expired`` or ``token-revoked`` (family revoked by logout or reuse, or the user
+    deactivated)."""
+    principal = token_principal(settings, token, now)
+    await require_live(session_or_uow.session if isinstance(session_or_uow, UnitOfWork) else session_or_uow,
+                       principal)
+    return principal
 
 
 async def current_user(session_or_uow: AsyncSession | UnitOfWork, principal: Principal) -> UserInfo:

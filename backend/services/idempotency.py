@@ -23,6 +23,7 @@ from backend import errors
 from backend.domain.mobile import idempotency as rules
 from backend.domain.mobile.idempotency import StoredResponse
 from backend.persistence.repositories import idempotency as repo
+from backend.services.auth import revoked
 from backend.services.uow import UnitOfWork, UnitOfWorkFactory
 
 
@@ -33,6 +34,10 @@ class IdempotentRequest:
     method: str
     path: str
     fingerprint: str
+    # The requester's session (refresh-token family), checked live in the lock's statement: a
+    # request may come in on a token checked without the database (``auth.token_principal``).
+    # None: nothing to check (the caller checked it already).
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +48,14 @@ class Executed:
 
 async def replayable(uow: UnitOfWork, request: IdempotentRequest) -> StoredResponse | None:
     """Takes the key's lock for this transaction and returns the response to replay (None: go
-    ahead). Raises 409 ``idempotency-key-in-use`` or 422 ``idempotency-key-reused``."""
-    locked, existing = await repo.lock_and_find(uow.db, rules.lock_id(request.user_id, request.key),
-                                                request.user_id, request.key)
-    if not locked:
+    ahead). Raises 401 ``token-revoked`` (the session was revoked: nothing is replayed either),
+    409 ``idempotency-key-in-use`` or 422 ``idempotency-key-reused``."""
+    found = await repo.lock_and_find(uow.db, rules.lock_id(request.user_id, request.key), request.user_id,
+                                     request.key, request.session_id)
+    if not found.live:
+        raise revoked()
+    existing = found.stored
+    if not found.locked:
         raise errors.Conflict("idempotency-key-in-use", "a request with this Idempotency-Key is still running")
     if existing is None:
         return None

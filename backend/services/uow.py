@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,8 @@ from backend.events import Event
 from backend.observability import request_id_var
 from backend.persistence import appends
 from backend.persistence.connections import DriverTransaction, lean
+from backend.persistence.db import read_connection
+from backend.persistence.statements import Executor
 from backend.persistence.tables import AuditLog, Outbox
 
 OnCommit = Callable[["UnitOfWork"], None]
@@ -137,7 +139,14 @@ class UnitOfWorkFactory:
         self.on_commit = on_commit
         self.calendar = calendar or BusinessCalendar()
         bind = getattr(sessions, "kw", {}).get("bind")
+        self._bind = bind
         self._engine = bind if lean(bind) else None  # PostgreSQL: units of work on the driver
+
+    def reads(self) -> AbstractAsyncContextManager[Executor]:
+        """A connection for lone reads outside any transaction (``db.read_connection``: on
+        PostgreSQL no BEGIN or ROLLBACK, one round trip a statement), for statements only."""
+        assert isinstance(self._bind, AsyncEngine), "reads() needs a sessionmaker bound to an engine"
+        return read_connection(self._bind)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[UnitOfWork]:

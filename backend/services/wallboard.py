@@ -17,7 +17,7 @@ from backend.domain.telephony import views
 from backend.domain.telephony.board import HORIZON, Board, StatsConfig
 from backend.domain.work_orders.model import FINAL_STATES
 from backend.persistence.repositories import telephony as repo
-from backend.persistence.statements import AnyOf, Statement
+from backend.persistence.statements import AnyOf, Executor, Statement
 from backend.persistence.tables import WorkOrder
 from backend.services.uow import UnitOfWork
 
@@ -57,11 +57,12 @@ _CARDS_ON_BOARD = Statement(_CARDS.where(and_(*(_T.c.state != str(s) for s in FI
 _CARDS_BY_ID = AnyOf(_CARDS, _T.c.id)
 
 
-async def order_cards(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any] | None]:
+async def order_cards(executor: Executor, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any] | None]:
     """Dispatch-board cards by id: every order on the board (``ids`` None), or the given orders
-    (None for those that left the board or do not exist)."""
+    (None for those that left the board or do not exist). ``executor``: a unit of work's, or a
+    connection for lone reads (``UnitOfWorkFactory.reads``)."""
     wanted = None if ids is None else sorted(set(ids))
-    rows = await (_CARDS_ON_BOARD.all(uow.db) if wanted is None else _CARDS_BY_ID.all(uow.db, wanted))
+    rows = await (_CARDS_ON_BOARD.all(executor) if wanted is None else _CARDS_BY_ID.all(executor, wanted))
     cards: dict[str, dict[str, Any] | None] = {str(i): None for i in wanted or []}
     for row in rows:
         values = dict(zip(_FACTS, row, strict=True))
@@ -71,7 +72,7 @@ async def order_cards(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict
 
 
 async def work_orders_snapshot(uow: UnitOfWork) -> dict[str, Any]:
-    cards = {k: v for k, v in (await order_cards(uow)).items() if v is not None}
+    cards = {k: v for k, v in (await order_cards(uow.db)).items() if v is not None}
     return {"orders": cards, "counts": db.counts(cards)}
 
 

@@ -44,10 +44,30 @@ async def require_principal(request: Request, *roles: Role) -> Principal:
     state = request.app.state
     async with read_connection(state.engine) as connection:
         principal = await auth.authenticate(connection, state.settings, bearer_token(request), state.clock.now())
+    require_role(principal, *roles)
+    return principal
+
+
+def token_principal(request: Request) -> Principal:
+    """The principal of the request's access token, checked WITHOUT the database: only for a
+    request whose own transaction checks the session is live (``mobile_api.idempotent.mutating``).
+    Raises ``Unauthenticated`` (401) as ``require_principal`` does, except ``token-revoked``."""
+    state = request.app.state
+    return auth.token_principal(state.settings, bearer_token(request), state.clock.now())
+
+
+async def require_live(request: Request, principal: Principal) -> None:
+    """Raises ``Unauthenticated("token-revoked")`` if the principal's session was revoked."""
+    async with read_connection(request.app.state.engine) as connection:
+        await auth.require_live(connection, principal)
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    """Raises ``Forbidden("role-not-allowed")`` (403) when ``roles`` are given and the principal's
+    role is not among them."""
     if roles and principal.role not in roles:
         raise errors.Forbidden("role-not-allowed", "your role may not do this",
                                allowed=sorted(str(r) for r in roles))
-    return principal
 
 
 @asynccontextmanager

@@ -3,6 +3,7 @@ per work order, at least once, and a crash between commit and relay loses nothin
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -81,6 +82,44 @@ async def test_crash_between_commit_and_relay_loses_nothing(engine, request) -> 
         rows = (await s.exec(select(Outbox).where(Outbox.key == f"work_order:{order_id}"))).all()
         assert rows and all(r.published_at is not None for r in rows)
     assert await relay.drain() == 0  # nothing is published twice once marked
+
+
+class Held(Recorder):
+    """A broker whose publish waits until released: its relay holds the relay lock meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def publish(self, batch: list[Envelope]) -> None:
+        self.entered.set()
+        await self.release.wait()
+        await super().publish(batch)
+
+
+async def test_one_relay_at_a_time(engine, request) -> None:
+    """Two processes' relays on one database: while one is publishing a batch, the other claims
+    nothing (PostgreSQL: the relay lock, taken in the statement that reads the batch); every row
+    goes out once, in order."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a second relay waits for BEGIN IMMEDIATE instead")
+    clock = FrozenClock(NOW)
+    sessions = session_factory(engine)
+    order_id = await _create_and_urge(UnitOfWorkFactory(sessions, clock), suffix=f"-two-{request.node.callspec.id}")
+    first, second = Held(), Recorder()
+    first_relay, second_relay = OutboxRelay(sessions, first, clock), OutboxRelay(sessions, second, clock)
+    publishing = asyncio.create_task(first_relay.drain_once())
+    async with asyncio.timeout(10):
+        await first.entered.wait()
+    assert await second_relay.drain_once() == 0 and second.seen == []  # the first holds the lock
+    first.release.set()
+    async with asyncio.timeout(10):
+        published = await publishing
+    assert published == len(first.seen) > 0
+    assert await second_relay.drain() == 0 and second.seen == []  # nothing left, nothing twice
+    mine = [e.type for e in first.seen if e.key == f"work_order:{order_id}"]
+    assert mine == ["WorkOrderCreated", "WorkOrderUrged", "WorkOrderUrged", "WorkOrderUrged"]
 
 
 async def test_rolled_back_change_publishes_nothing(engine, request) -> None:

@@ -1,6 +1,7 @@
 """Idempotency records: the advisory lock that makes an in-flight duplicate visible (PostgreSQL),
-taken in the same statement as the look-up, the record of the response (written once, with the
-action) and pruning. Never commits."""
+taken in the same statement as the look-up and the check that the request's session is still live
+(``users.FAMILY_IS_LIVE``: one round trip instead of a pooled connection of its own); the record of
+the response (written once, with the action); pruning. Never commits."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import BigInteger, bindparam, delete, func, literal_column, sele
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence import appends
+from backend.persistence.repositories.users import FAMILY_IS_LIVE
 from backend.persistence.statements import Executor, Statement, dialect_of
 from backend.persistence.tables_mobile import IdempotencyRecord as Record
 
@@ -28,15 +30,16 @@ class Stored:
 _TABLE = Record.__table__  # type: ignore[attr-defined]
 _COLUMNS = (_TABLE.c.fingerprint, _TABLE.c.status_code, _TABLE.c.response_body, _TABLE.c.response_headers)
 _MINE = (_TABLE.c.user_id == bindparam("user_id")) & (_TABLE.c.key == bindparam("key"))
-_FIND = Statement(select(*_COLUMNS).where(_MINE))
+_LIVE = FAMILY_IS_LIVE.label("live")
+_ONE = select(literal_column("1").label("one")).subquery("one")  # one row, whether a record is found or not
+_FIND = Statement(select(_LIVE, *_COLUMNS).select_from(_ONE.outerjoin(_TABLE, _MINE)))
 # PostgreSQL: the lock and the look-up in one round trip. The look-up's snapshot is taken as the
 # statement starts, so it may miss a record that the lock's previous holder committed just before
 # letting go; the request then runs again on the current state and its own record collides with
 # that one on the (user, key) key as it commits: ``RecordExists``, the transaction rolls back whole,
 # and the caller replays the stored response (services.idempotency).
-_ONE = select(literal_column("1").label("one")).subquery("one")
 _LOCK_AND_FIND = Statement(
-    select(func.pg_try_advisory_xact_lock(bindparam("k", type_=BigInteger)), *_COLUMNS)
+    select(_LIVE, func.pg_try_advisory_xact_lock(bindparam("k", type_=BigInteger)), *_COLUMNS)
     .select_from(_ONE.outerjoin(_TABLE, _MINE)))
 
 
@@ -45,17 +48,29 @@ def _stored(row: tuple[Any, ...]) -> Stored:
     return Stored(fingerprint, status_code, body, dict(headers))
 
 
-async def lock_and_find(session: Executor, lock_id: int, user_id: int, key: str) -> tuple[bool, Stored | None]:
-    """Takes the transaction-scoped lock on (user, key) (PostgreSQL: False while another transaction
-    holds it; SQLite: ``BEGIN IMMEDIATE`` already serialises writers) and reads the record of (user,
-    key), if any. A plain row, not an ORM object."""
+@dataclass(frozen=True, slots=True)
+class Found:
+    live: bool  # the session family (``family_id``) is live; True when none was given
+    locked: bool  # the lock on (user, key) is ours (always on SQLite: ``BEGIN IMMEDIATE`` serialises writers)
+    stored: Stored | None
+
+
+async def lock_and_find(session: Executor, lock_id: int, user_id: int, key: str, family_id: str | None) -> Found:
+    """Takes the transaction-scoped lock on (user, key) (PostgreSQL: not ours while another
+    transaction holds it), reads the record of (user, key), if any (a plain row, not an ORM object),
+    and checks the session family ``family_id`` of ``user_id`` is live, in one statement."""
+    args = {"user_id": user_id, "key": key, "family_id": family_id or ""}
     if dialect_of(session).name != "postgresql":
-        row = await _FIND.first(session, user_id=user_id, key=key)
-        return True, None if row is None else _stored(row)
-    got = await _LOCK_AND_FIND.first(session, k=lock_id, user_id=user_id, key=key)
-    assert got is not None  # one row, whatever the join finds
-    locked, *record = got
-    return bool(locked), None if record[0] is None else _stored(tuple(record))
+        row = await _FIND.first(session, **args)
+        locked = True
+    else:
+        row = await _LOCK_AND_FIND.first(session, k=lock_id, **args)
+        assert row is not None  # one row, whatever the join finds
+        locked = bool(row[1])
+        row = (row[0], *row[2:])
+    assert row is not None
+    live, *record = row
+    return Found(family_id is None or bool(live), locked, None if record[0] is None else _stored(tuple(record)))
 
 
 def record(session: appends.Target, *, user_id: int, key: str, fingerprint: str, method: str, path: str,

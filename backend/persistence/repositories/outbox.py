@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, func, select, text, update
+from sqlalchemy import ARRAY, Boolean, Integer, any_, bindparam, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.persistence.statements import Executor, Statement, dialect_of
@@ -16,13 +16,17 @@ from backend.persistence.tables import Outbox
 _RELAY_LOCK_KEY = 0x0F1E1D
 
 
-# The relay's statements run after nearly every commit: built once; the lock and the read on the
-# driver (``persistence.statements``), plain rows, no ORM instances.
+# The relay's statements run after nearly every commit: built once, on the driver
+# (``persistence.statements``), plain rows, no ORM instances.
 _T = Outbox.__table__  # type: ignore[attr-defined]
-_LOCK = Statement(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=_RELAY_LOCK_KEY))
-_PENDING = Statement(select(_T.c.id, _T.c.event_id, _T.c.type, _T.c.key, _T.c.payload, _T.c.created_at)
-                     .where(_T.c.published_at.is_(None)).order_by(_T.c.id)
-                     .limit(bindparam("limit", type_=Integer)))
+_PENDING_ROWS = (select(_T.c.id, _T.c.event_id, _T.c.type, _T.c.key, _T.c.payload, _T.c.created_at)
+                 .where(_T.c.published_at.is_(None)).order_by(_T.c.id).limit(bindparam("limit", type_=Integer)))
+_PENDING = Statement(_PENDING_ROWS)
+# PostgreSQL: the relay's lock and its read in one round trip. The lock is an uncorrelated scalar
+# subquery, which PostgreSQL evaluates once, before reading anything (a one-time filter): while
+# another relay holds the lock, no rows.
+_LOCKED = select(func.pg_try_advisory_xact_lock(_RELAY_LOCK_KEY, type_=Boolean)).scalar_subquery()
+_CLAIM = Statement(_PENDING_ROWS.where(_LOCKED))
 _MARK = update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("at"))
 # PostgreSQL: the ids as one array parameter, so the statement is the same for any batch (on the driver)
 _MARK_ANY = Statement(update(_T).where(_T.c.id == any_(bindparam("ids", type_=ARRAY(Integer))))
@@ -39,14 +43,11 @@ class Pending:
     created_at: datetime
 
 
-async def lock_relay(db: Executor) -> bool:
-    if dialect_of(db).name == "postgresql":
-        return bool(await _LOCK.scalar(db))
-    return True  # SQLite: BEGIN IMMEDIATE already serializes writers
-
-
-async def pending(db: Executor, limit: int) -> list[Pending]:
-    return [Pending(*row) for row in await _PENDING.all(db, limit=limit)]
+async def claim(db: Executor, limit: int) -> list[Pending]:
+    """The oldest ``limit`` unpublished rows, for this transaction's relay alone: none while another
+    relay holds the lock (PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers)."""
+    statement = _CLAIM if dialect_of(db).name == "postgresql" else _PENDING
+    return [Pending(*row) for row in await statement.all(db, limit=limit)]
 
 
 async def mark_published(db: Executor, ids: list[int], at: datetime) -> None:

@@ -77,14 +77,18 @@ async def revoke_family(session: AsyncSession, family_id: str, at: datetime) -> 
     return result.rowcount
 
 
-# Runs on every authenticated request: on the driver (``persistence.statements``).
-_FAMILY_IS_LIVE = Statement(
-    select(func.count(), func.count(col(RefreshToken.revoked_at)))
-    .select_from(RefreshToken)
-    .join(User, col(User.id) == col(RefreshToken.user_id))
-    .where(col(RefreshToken.family_id) == bindparam("family_id"), col(RefreshToken.user_id) == bindparam("user_id"),
-           col(User.active).is_(True))
-)
+# Runs on every authenticated request: on the driver (``persistence.statements``). A family is live
+# when it exists for this user, none of its tokens is revoked, and the user is active.
+_FAMILY = (select(RefreshToken.id).join(User, col(User.id) == col(RefreshToken.user_id))
+           .where(col(RefreshToken.family_id) == bindparam("family_id"),
+                  col(RefreshToken.user_id) == bindparam("user_id"), col(User.active).is_(True)))
+_FAMILY_IS_LIVE = Statement(_FAMILY.with_only_columns(func.count(), func.count(col(RefreshToken.revoked_at))))
+
+# The same test as one boolean column, for a statement that checks the session on its way (the
+# idempotency lock of a mutating mobile request: repositories.idempotency); parameters
+# ``family_id`` and ``user_id``.
+FAMILY_IS_LIVE = _FAMILY.with_only_columns(
+    (func.count() > 0) & (func.count(col(RefreshToken.revoked_at)) == 0)).scalar_subquery()
 
 
 async def family_is_live(session: Executor, family_id: str, user_id: int) -> bool:

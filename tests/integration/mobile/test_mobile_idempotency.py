@@ -6,6 +6,7 @@ writer lock then replayed on SQLite; pruning."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -211,12 +212,12 @@ def test_a_look_up_that_missed_a_fresh_record_replays_it(mobile: MobileHarness, 
     real = idempotency.repo.lock_and_find
     missed = []
 
-    async def missing_it_once(*args: object) -> tuple[bool, object]:
-        locked, found = await real(*args)  # type: ignore[arg-type]
-        if found is not None and not missed:
+    async def missing_it_once(*args: object) -> idempotency.repo.Found:
+        found = await real(*args)  # type: ignore[arg-type]
+        if found.stored is not None and not missed:
             missed.append(found)
-            return locked, None  # as if the snapshot predated the first copy's commit
-        return locked, found
+            return dataclasses.replace(found, stored=None)  # as if the snapshot predated the first copy's commit
+        return found
 
     monkeypatch.setattr(idempotency.repo, "lock_and_find", missing_it_once)
     again = mobile.do(order.id, step, body, idem=k)
