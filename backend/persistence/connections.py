@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from backend.persistence.statements import Handle, driver_failure
 
@@ -44,12 +45,13 @@ class DriverTransaction:
     On an engine in autocommit each statement stands alone (commit and rollback have nothing to
     end)."""
 
-    __slots__ = ("_handle", "engine", "info")
+    __slots__ = ("_fairy", "_handle", "engine", "info")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.info: dict[str, Any] = {}
         self._handle: Handle | None = None
+        self._fairy: PoolProxiedConnection | None = None
 
     @property
     def dialect(self) -> Any:
@@ -64,7 +66,8 @@ class DriverTransaction:
         transaction with the first statement."""
         handle = self._handle
         if handle is None:
-            handle = self._handle = _handle_for(self.engine, await self.engine.raw_connection())
+            fairy = self._fairy = await self.engine.raw_connection()
+            handle = self._handle = _handle_for(self.engine, fairy)
         return handle
 
     async def sqlalchemy_connection(self) -> AsyncConnection:
@@ -90,8 +93,9 @@ class DriverTransaction:
         handle = self._handle
         if handle is None:
             return
-        if handle.connection.in_transaction():  # SQLAlchemy began it (a session joined): it ends it
-            await getattr(handle.connection, how)()
+        joined = handle.made
+        if joined is not None and joined.in_transaction():  # SQLAlchemy began it (a session joined): it ends it
+            await getattr(joined, how)()
             return
         transaction = handle.adapter._transaction
         if transaction is None:
@@ -107,15 +111,19 @@ class DriverTransaction:
         even if the caller is cancelled meanwhile (a connection is never left checked out)."""
         self.info.clear()
         handle, self._handle = self._handle, None
+        fairy, self._fairy = self._fairy, None
         if handle is not None:
-            await _run_to_completion(_release(handle))
+            assert fairy is not None
+            await _run_to_completion(_release(handle, fairy))
 
 
-async def _release(handle: Handle) -> None:
-    """Back to the pool (in SQLAlchemy's greenlet: checking in may close an overflow connection)."""
+async def _release(handle: Handle, fairy: PoolProxiedConnection) -> None:
+    """Back to the pool (in SQLAlchemy's greenlet: checking in may close an overflow connection),
+    through the SQLAlchemy connection if one was made, else as the pool's own connection."""
+    joined = handle.made
     try:
-        if handle.connection.in_transaction():
-            await handle.connection.rollback()
+        if joined is not None and joined.in_transaction():
+            await joined.rollback()
         transaction, handle.adapter._transaction = handle.adapter._transaction, None
         if transaction is not None:
             await transaction.rollback()
@@ -123,31 +131,39 @@ async def _release(handle: Handle) -> None:
         # A connection that cannot roll back (cancelled mid-statement, dropped) is not given back
         # as it is: it is closed and the pool opens another.
         with contextlib.suppress(Exception):
-            await handle.connection.invalidate()
+            await (joined.invalidate() if joined is not None else greenlet_spawn(fairy.invalidate))
     finally:
-        await handle.connection.close()
+        await (joined.close() if joined is not None else greenlet_spawn(fairy.close))
 
 
 def _handle_for(engine: AsyncEngine, fairy: PoolProxiedConnection, *, autocommit: bool = False) -> Handle:
-    # An SQLAlchemy Connection around the pooled connection costs a few attribute assignments: it is
-    # what the engine's statement listeners are told of, what invalidates a dead connection and what
-    # ORM or Core work joins. Made as SQLAlchemy makes it, so the engine's execution options apply
-    # (an autocommit engine's connection is put in autocommit here, and reset on its way back).
-    connection = AsyncConnection(engine, Connection(engine.sync_engine, connection=fairy))
+    # The SQLAlchemy Connection around the pooled connection is what the engine's statement
+    # listeners are told of, what invalidates a dead connection and what ORM or Core work joins: made
+    # when first needed (most units of work never do), as SQLAlchemy makes it. An engine with
+    # execution options (autocommit) gets it at once: making it applies them to the connection (and
+    # checking in resets them).
+    def connect() -> AsyncConnection:
+        return AsyncConnection(engine, Connection(engine.sync_engine, connection=fairy))
+
     adapter = fairy.dbapi_connection
-    return Handle(connection, adapter, fairy.driver_connection, autocommit=autocommit or bool(adapter.autocommit),
-                  postgres=True)
+    handle = Handle(None, adapter, fairy.driver_connection, autocommit=False, postgres=True, engine=engine,
+                    connect=connect)
+    if engine.get_execution_options():
+        handle.connection  # noqa: B018 - made now, for its execution options
+    handle.autocommit = autocommit or bool(adapter.autocommit)
+    return handle
 
 
 @contextlib.asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[Handle]:
     """A pooled PostgreSQL connection for lone reads in autocommit (``persistence.statements``):
     no transaction, no BEGIN or ROLLBACK, each statement one round trip."""
-    handle = _handle_for(engine, await engine.raw_connection(), autocommit=True)
+    fairy = await engine.raw_connection()
+    handle = _handle_for(engine, fairy, autocommit=True)
     try:
         yield handle
     finally:
-        await _run_to_completion(_release(handle))
+        await _run_to_completion(_release(handle, fairy))
 
 
 async def _run_to_completion(coroutine: Coroutine[Any, Any, None]) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import bindparam, event, exc, or_
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import ClauseElement, sqltypes
 
@@ -58,6 +58,7 @@ class _Compiled:
     defaults: dict[str, Any]  # the statement's own values (literals become anonymous parameters)
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor) of those that have one
     results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, result processor) of the columns with one
+    repeated: int = 0  # leading columns the same on every row (``Statement(repeated=...)``)
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         defaults = self.defaults
@@ -81,15 +82,35 @@ class _Compiled:
                 row[position] = process(value)
         return tuple(row)
 
+    def rows(self, records: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        if not self.repeated or len(records) < 2:
+            return [self.row(r) for r in records]
+        blank = (None,) * self.repeated
+        later = [(p, f) for p, f in self.results if p >= self.repeated]
+        rows = [self.row(records[0])]
+        for record in records[1:]:
+            row = list(record)
+            for position, process in later:
+                value = row[position]
+                if value is not None:
+                    row[position] = process(value)
+            rows.append(blank + tuple(row[self.repeated:]))
+        return rows
+
 
 class Statement:
     """``Statement(select(...).where(t.c.id == bindparam("id")))``, then ``await s.all(session, id=1)``.
-    Results are plain tuples in the statement's column order (``columns`` names them)."""
+    Results are plain tuples in the statement's column order (``columns`` names them).
 
-    __slots__ = ("_by_dialect", "columns", "element")
+    ``repeated``: for a one-to-many join whose first columns are the same on every row (an order and
+    its deadlines), how many: they are read from the first row only, and later rows carry None in
+    them (their type processing is what a join's width costs in Python)."""
 
-    def __init__(self, element: ClauseElement) -> None:
+    __slots__ = ("_by_dialect", "columns", "element", "repeated")
+
+    def __init__(self, element: ClauseElement, *, repeated: int = 0) -> None:
         self.element = element
+        self.repeated = repeated
         exported = getattr(element, "exported_columns", None)
         self.columns: tuple[str, ...] = tuple(c.key for c in exported) if exported is not None else ()
         self._by_dialect: dict[tuple[str, Any], _Compiled] = {}
@@ -112,7 +133,7 @@ class Statement:
         exported = getattr(self.element, "exported_columns", None) or ()
         results = tuple((i, p) for i, p in enumerate(_result_processor(c.type, dialect) for c in exported)
                         if p is not None)
-        return _Compiled(compiled.string, names, defaults, processed, results)
+        return _Compiled(compiled.string, names, defaults, processed, results, self.repeated)
 
     async def all(self, executor: Executor, **params: Any) -> list[tuple[Any, ...]]:
         rows, _ = await _run(executor, self, params, want_rows=True)
@@ -179,22 +200,51 @@ def _result_processor(type_: Any, dialect: Dialect) -> Processor:
     return type_.dialect_impl(dialect).result_processor(dialect, coltype)
 
 
-@dataclass(slots=True)
 class Handle:
-    """A driver connection as statements run on it."""
+    """A driver connection as statements run on it. ``connection`` is the SQLAlchemy
+    ``AsyncConnection`` around it (the engine's statement listeners, invalidation, ORM or Core work
+    joining): given, or, for a connection taken from the pool itself (``persistence.connections``),
+    made on first use by ``connect``, since most units of work never need one."""
 
-    connection: Any  # the sqlalchemy AsyncConnection around it (dialect, listeners, invalidation)
-    adapter: Any  # SQLAlchemy's DBAPI adapter of the driver connection
-    driver: Any  # asyncpg.Connection or aiosqlite.Connection
-    autocommit: bool  # no transaction to begin: an autocommit connection, or one outside a transaction
-    postgres: bool
+    __slots__ = ("_connect", "_connection", "_engine", "adapter", "autocommit", "dialect", "driver", "postgres")
+
+    def __init__(self, connection: AsyncConnection | None, adapter: Any, driver: Any, autocommit: bool,
+                 postgres: bool, *, engine: AsyncEngine | None = None,
+                 connect: Callable[[], AsyncConnection] | None = None) -> None:
+        self._connection = connection
+        self._engine = engine
+        self._connect = connect
+        if connection is None:
+            assert engine is not None and connect is not None, "a connection, or how to make it"
+            self.dialect: Dialect = engine.dialect
+        else:
+            self.dialect = connection.dialect
+        self.adapter = adapter  # SQLAlchemy's DBAPI adapter of the driver connection
+        self.driver = driver  # asyncpg.Connection or aiosqlite.Connection
+        self.autocommit = autocommit  # no transaction to begin: autocommit, or outside a transaction
+        self.postgres = postgres
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            assert self._connect is not None
+            self._connection = self._connect()
+        return self._connection
+
+    @property
+    def made(self) -> AsyncConnection | None:
+        """The SQLAlchemy connection if there is one yet (None: nothing of SQLAlchemy's to end)."""
+        return self._connection
+
+    def listened(self) -> bool:
+        """Whether the engine has ``before_cursor_execute`` listeners (statement counters, tracers)."""
+        if self._connection is not None:
+            return bool(self._connection.sync_connection.dispatch.before_cursor_execute)
+        assert self._engine is not None
+        return bool(self._engine.sync_engine.dispatch.before_cursor_execute)
 
     async def driver_handle(self) -> Handle:  # a handle runs statements itself (``connections.read_connection``)
         return self
-
-    @property
-    def dialect(self) -> Dialect:
-        return self.connection.dialect
 
 
 async def _handle(executor: Executor) -> Handle:
@@ -233,7 +283,7 @@ def _forget_handle(session: Session, _transaction: SessionTransaction) -> None:
 async def _run(executor: Executor, statement: Statement, params: dict[str, Any],
                want_rows: bool) -> tuple[list[tuple[Any, ...]], int]:
     handle = await _handle(executor)
-    compiled = statement.compiled(handle.connection.dialect)
+    compiled = statement.compiled(handle.dialect)
     args = compiled.args(params)
     try:
         if handle.postgres:
@@ -267,13 +317,13 @@ async def _postgres(handle: Handle, compiled: _Compiled, args: Sequence[Any],
         begin = getattr(handle.adapter, "_start_transaction", None)
         if begin is None:
             result = await handle.connection.exec_driver_sql(compiled.sql, args)
-            rows = [compiled.row(r) for r in result.all()] if want_rows else []
+            rows = compiled.rows(result.all()) if want_rows else []
             return rows, result.rowcount
         await begin()
     _announce(handle, compiled, args)
     if want_rows:
         records = await handle.driver.fetch(compiled.sql, *args)
-        return [compiled.row(r) for r in records], len(records)
+        return compiled.rows(records), len(records)
     status: str = await handle.driver.execute(compiled.sql, *args)
     tail = status.rpartition(" ")[2]
     return [], int(tail) if tail.isdigit() else -1
@@ -285,7 +335,7 @@ async def _sqlite(handle: Handle, compiled: _Compiled, args: Sequence[Any],
     _announce(handle, compiled, args)
     if want_rows:
         records = await handle.driver.execute_fetchall(compiled.sql, args)
-        return [compiled.row(r) for r in records], len(records)
+        return compiled.rows(records), len(records)
     cursor = await handle.driver.execute(compiled.sql, args)
     try:
         return [], cursor.rowcount
@@ -295,8 +345,8 @@ async def _sqlite(handle: Handle, compiled: _Compiled, args: Sequence[Any],
 
 def _announce(handle: Handle, compiled: _Compiled, args: Sequence[Any]) -> None:
     """Tell the engine's ``before_cursor_execute`` listeners (statement counters, tracers)."""
-    sync = handle.connection.sync_connection
-    if sync.dispatch.before_cursor_execute:
+    if handle.listened():
+        sync = handle.connection.sync_connection
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, args, None, False)
 
 

@@ -12,7 +12,20 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, insert, literal_column, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -88,6 +101,42 @@ async def test_a_unit_of_work_runs_on_the_driver_in_one_transaction(pg_engine: A
         await uow.commit()
         assert uow._session is None
     assert await committed_names(pg_engine, table) == ["a"]
+    assert in_pool(pg_engine) == 0
+
+
+async def test_statements_alone_make_no_sqlalchemy_connection(pg_engine: AsyncEngine, table: Table) -> None:
+    """A unit of work of statements only never builds SQLAlchemy's Connection around its pooled
+    connection (the cost the driver path exists to save), and the connection goes back to the pool
+    all the same (checkin events run: it is taken again)."""
+    async with uows(pg_engine)() as uow:
+        pid = await PID.scalar(uow.db)
+        await add(table).rowcount(uow.db, name="a")
+        assert (await uow.db.driver_handle()).made is None
+        await uow.commit()
+    async with read_connection(pg_engine) as conn:
+        assert await PID.scalar(conn) == pid
+        assert conn.made is None
+    assert await committed_names(pg_engine, table) == ["a"]
+    assert in_pool(pg_engine) == 0
+
+
+async def test_the_engines_statement_listeners_hear_driver_statements(pg_engine: AsyncEngine, table: Table) -> None:
+    heard: list[str] = []
+
+    def listen(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        heard.append(sql.split()[0])
+
+    event.listen(pg_engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with uows(pg_engine)() as uow:
+            await PID.scalar(uow.db)
+            await add(table).rowcount(uow.db, name="a")
+            await uow.commit()
+        async with read_connection(pg_engine) as conn:
+            await PID.scalar(conn)
+    finally:
+        event.remove(pg_engine.sync_engine, "before_cursor_execute", listen)
+    assert heard == ["SELECT", "INSERT", "SELECT"]
     assert in_pool(pg_engine) == 0
 
 

@@ -72,6 +72,27 @@ async def test_values_are_what_sqlalchemy_gives(engine: AsyncEngine, table: Tabl
             await s["insert"].rowcount(session, name="c", at=AT.replace(tzinfo=None), payload={}, flag=True)
 
 
+async def test_repeated_columns_of_a_join_come_from_its_first_row(engine: AsyncEngine, table: Table) -> None:
+    """``repeated``: the leading columns of a one-to-many join, processed on the first row only;
+    the others are processed on every row, as without it."""
+    s = statements_for(table)
+    other = table.alias("other")
+    joined = (select(table.c.name, table.c.at, other.c.name, other.c.at, other.c.payload)
+              .join(other, other.c.flag == table.c.flag).where(table.c.name == bindparam("name"))
+              .order_by(other.c.name))
+    async with session_factory(engine)() as session:
+        for name, at in (("a", AT), ("b", AT + timedelta(days=1)), ("c", None)):
+            await s["insert"].rowcount(session, **{**ROW, "name": name, "at": at})
+        plain = await Statement(joined).all(session, name="a")
+        ours = await Statement(joined, repeated=2).all(session, name="a")
+        await session.rollback()
+    assert [r[:2] for r in plain] == [("a", AT)] * 3
+    assert ours[0] == plain[0] and ours[0][1].tzinfo is UTC
+    assert [r[:2] for r in ours[1:]] == [(None, None)] * 2
+    assert [r[2:] for r in ours] == [r[2:] for r in plain]
+    assert ours[1][3] == AT + timedelta(days=1) and ours[1][3].tzinfo is UTC and ours[2][3] is None
+
+
 async def test_row_counts_and_returning(engine: AsyncEngine, table: Table) -> None:
     s = statements_for(table)
     async with session_factory(engine)() as session:

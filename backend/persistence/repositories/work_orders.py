@@ -73,13 +73,14 @@ def _domain_of(values: dict[str, Any]) -> WorkOrder:
 
 
 # The same with the order's SLA deadlines, for a change about to be made: one round trip instead of
-# two (the SLA reaction reads them next; ``sla.prefetched``). A row per deadline, or one without.
+# two (the SLA reaction reads them next; ``sla.prefetched``). A row per deadline, or one without; the
+# order's columns are taken from the first (``repeated``).
 _D = SlaDeadline.__table__  # type: ignore[attr-defined]
+_ORDER_WIDTH = len(_DOMAIN_FIELDS) + len(_PLACE_FIELDS)
 _GET_WITH_DEADLINES = Statement(
     sa_select(*(_TABLE.c[name] for name in (*_DOMAIN_FIELDS, *_PLACE_FIELDS)), *sla.DEADLINE_COLUMNS)
     .select_from(_TABLE.outerjoin(_D, _D.c.work_order_id == _TABLE.c.id))
-    .where(_TABLE.c.id == bindparam("id")).order_by(_D.c.id))
-_ORDER_WIDTH = len(_DOMAIN_FIELDS) + len(_PLACE_FIELDS)
+    .where(_TABLE.c.id == bindparam("id")).order_by(_D.c.id), repeated=_ORDER_WIDTH)
 
 
 async def get(session: Executor, work_order_id: int, *, with_deadlines: bool = False) -> WorkOrder | None:

@@ -56,8 +56,13 @@ async def check_invariants(env: Env, order_id: int) -> None:
     history = await env.rows(WorkOrderEvent, WorkOrderEvent.work_order_id == order_id)
     for breach in breaches:
         [deadline] = await env.rows(SlaDeadline, SlaDeadline.id == breach.deadline_id)
-        met_by = SPECS[Rule(breach.rule)].met_by
-        in_time = [h for h in history if h.type in met_by and deadline.starts_at <= h.occurred_at <= breach.due_at]
+        spec = SPECS[Rule(breach.rule)]
+        # Events at the very instant the deadline (re)started count only after what (re)started it: an
+        # acknowledgement, then a re-dispatch in the same second, leaves the new dispatch unacknowledged.
+        opener = max((h.seq for h in history if h.type in spec.opens_on and h.occurred_at <= deadline.starts_at),
+                     default=-1)
+        in_time = [h for h in history if h.type in spec.met_by and h.seq > opener
+                   and deadline.starts_at <= h.occurred_at <= breach.due_at]
         assert in_time == [], f"{breach.rule} breached although met in time by {[h.type for h in in_time]}"
         escalations = await env.rows(SlaEscalation, SlaEscalation.breach_id == breach.id)
         assert len(escalations) == (1 if breach.escalation else 0)
