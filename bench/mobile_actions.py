@@ -256,9 +256,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def served(kind: str, url: str, clock: BusinessHoursClock, workdir: Path) -> Iterator[Server]:
+def served(kind: str, url: str, clock: BusinessHoursClock, workdir: Path, root: Path = ROOT) -> Iterator[Server]:
     """``bench.mobile_server`` on a free port, pinned to CPU 0, until the block ends (SIGINT: the
-    graceful shutdown ``fieldline serve`` does on Ctrl-C, a kill if it takes over 15 s)."""
+    graceful shutdown ``fieldline serve`` does on Ctrl-C, a kill if it takes over 15 s). ``root``: the
+    checkout whose code it serves (``bench.mobile_ab`` serves two)."""
     port = free_port()
     log_path = workdir / f"server-{kind}-{port}.log"
     args = [PY, "-m", "bench.mobile_server", "--port", str(port), "--database-url", url, "--app", kind,
@@ -267,7 +268,7 @@ def served(kind: str, url: str, clock: BusinessHoursClock, workdir: Path) -> Ite
         stack.callback(report_log, kind, log_path)  # once it has stopped
         # A session of its own: a Ctrl-C in the terminal reaches this process only, which stops the
         # children in order (server, then PostgreSQL), instead of racing them.
-        process = started(stack, args, how=signal.SIGINT, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        process = started(stack, args, how=signal.SIGINT, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                           preexec_fn=pinned(SERVER_CPU), start_new_session=True)
         server = Server(kind, process, port, log_path)
         ready_or_fail(server)
@@ -416,9 +417,9 @@ class Bench:
 
 
 def product(bench: Bench, warm: list[tuple[int, str]], measured: list[tuple[int, str]], lanes: int,
-            name: str) -> Result:
+            name: str, root: Path = ROOT) -> Result:
     """The product on a fresh server: the first order of every lane unmeasured, then the rest."""
-    with served("product", bench.url, bench.clock, bench.workdir) as server:
+    with served("product", bench.url, bench.clock, bench.workdir, root) as server:
         tokens = login(server.port, {u for _, u in warm + measured})
         now = bench.clock.now()
         warm_up(plan_of(server.port, action_lanes(warm, lanes, tokens, now)), bench.workdir, name)
